@@ -1,0 +1,15 @@
+"""relusv: ReLU singular values, the Gaussian mean width of operators, double-layers and
+harmonic pruning, after Dittmer, King and Maass, "Singular Values for ReLU Layers",
+IEEE TNNLS 31(9), 2020.
+
+Modules by concept of the paper:
+
+- :mod:`relusv.widths`: Gaussian and spherical mean width of finite sets and operators (section IV).
+- :mod:`relusv.singular_values`: linear singular values and numerical upper bounds on
+  (data-dependent, affine) ReLU singular values (sections II and III).
+- :mod:`relusv.layers`: the ``DoubleDense`` Keras layer, double-p-product initialisation and
+  parameter counts (section V).
+- :mod:`relusv.models`: dense and double-layer MLPs built from a plain spec.
+"""
+
+__version__ = "0.1.0"
