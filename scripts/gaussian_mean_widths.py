@@ -1,0 +1,33 @@
+"""Gaussian mean width of every hidden layer's outputs at every checkpoint, correct vs incorrect."""
+
+import keras
+import numpy as np
+
+from relusv.data import load_prepared
+from relusv.experiments import checkpoint_files, widths_over_training
+from relusv.models import layer_weights
+from relusv.results import rule_run, write_csv
+from relusv.subsets import pool_arrays, select_subsets
+from relusv.training import predict_classes
+
+with rule_run(snakemake) as log:
+    params = snakemake.params
+    model = keras.models.load_model(snakemake.input.model)
+    subsets = np.load(snakemake.input.subsets)
+    final_split = {"correct": subsets["x_correct"], "incorrect": subsets["x_incorrect"]}
+    x_pool, y_pool = pool_arrays(load_prepared(snakemake.input.data)[0], params.pool)
+
+    def checkpoints():
+        for epoch, path in checkpoint_files(snakemake.input.checkpoints):
+            model.load_weights(path)
+            split = final_split
+            if params.split_at == "each_checkpoint":
+                chosen = select_subsets(y_pool, predict_classes(model, x_pool),
+                                        max_size=params.max_size, min_size=params.min_size,
+                                        seed=params.subset_seed)
+                split = {"correct": x_pool[chosen.correct], "incorrect": x_pool[chosen.incorrect]}
+            yield epoch, layer_weights(model), split
+
+    frame = widths_over_training(snakemake.wildcards.network, checkpoints(),
+                                 n_draws=params.n_draws, seed=params.seed)
+    write_csv(snakemake.output.widths, frame)

@@ -1,0 +1,11 @@
+"""Figure 2's data: unbiased ReLU singular value bounds of random layers over the sphere."""
+
+from relusv.experiments import random_layer_bounds
+from relusv.results import rule_run, write_csv
+
+with rule_run(snakemake) as log:
+    params = snakemake.params
+    frame = random_layer_bounds(params.shapes, layers_per_shape=params.layers_per_shape,
+                                n_points=params.n_points, steps=params.steps,
+                                learning_rate=params.learning_rate, seed=params.seed)
+    write_csv(snakemake.output.bounds, frame)

@@ -1,0 +1,36 @@
+"""Train one MLP of the config; resumable from results/training/{network}/resume after a kill."""
+
+import os
+import shutil
+from pathlib import Path
+
+from relusv.data import load_prepared
+from relusv.models import build_mlp
+from relusv.results import atomic_path, rule_run, write_json
+from relusv.training import evaluate_accuracy, train_mlp
+
+with rule_run(snakemake) as log:
+    spec, output = snakemake.params.network, snakemake.output
+    work = Path(snakemake.params.resume_dir)  # survives a kill; snakemake never deletes it
+    data, metadata = load_prepared(snakemake.input.data)
+    model = build_mlp(metadata["input_dim"], spec["widths"], metadata["n_classes"],
+                      seed=spec["seed"], name=snakemake.wildcards.network)
+    result = train_mlp(model, data["x_train"], data["y_train"], data["x_val"], data["y_val"],
+                       epochs=spec["epochs"], batch_size=spec["batch_size"], seed=spec["seed"],
+                       learning_rate=spec["learning_rate"], checkpoint_dir=work / "checkpoints",
+                       history_csv=work / "history.csv", backup_dir=work / "backup")
+    accuracies = {f"{split}_accuracy": evaluate_accuracy(model, data[f"x_{split}"],
+                                                         data[f"y_{split}"])
+                  for split in ("train", "val", "test")}
+    log.info("%s: %s after %.1f s", snakemake.wildcards.network, accuracies, result.seconds)
+    with atomic_path(output.model) as tmp:
+        model.save(tmp)
+    os.replace(work / "history.csv", output.history)
+    os.replace(work / "checkpoints", output.checkpoints)
+    write_json(output.summary, {
+        "network": snakemake.wildcards.network, "dataset": metadata["dataset"],
+        "input_dim": metadata["input_dim"], "classes": metadata["n_classes"],
+        "widths": spec["widths"], "parameters": model.count_params(), "optimizer": "Adam",
+        "learning_rate": spec["learning_rate"], "batch_size": spec["batch_size"],
+        "epochs": spec["epochs"], "seconds": result.seconds, **accuracies})
+    shutil.rmtree(work)

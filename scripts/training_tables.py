@@ -1,0 +1,13 @@
+"""Table I (the figure networks) and the table of every network: CSV, Markdown and LaTeX."""
+
+import json
+
+from relusv.results import rule_run
+from relusv.tables import network_table, write_table
+
+with rule_run(snakemake):
+    summaries = [json.loads(open(path).read()) for path in snakemake.input]
+    table = network_table(summaries)
+    write_table(table[table["network"].isin(snakemake.params.figure_networks)],
+                snakemake.output.table1[0].removesuffix(".csv"))
+    write_table(table, snakemake.output.networks[0].removesuffix(".csv"))

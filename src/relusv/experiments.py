@@ -1,0 +1,170 @@
+"""The paper's numerical experiments as functions of arrays, one per workflow rule.
+
+Each function returns a tidy :class:`pandas.DataFrame` (one row per observation) that the figure
+and claims code reads. They take weights and inputs, not files, so that they can be called on
+any network a researcher has at hand.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from relusv.singular_values import relu_singular_value_bounds, sample_unit_sphere
+from relusv.widths import gaussian_mean_width
+
+log = logging.getLogger(__name__)
+
+BOUNDS_COLUMNS = ["network", "layer", "subset", "k", "bound", "singular_value", "n_points"]
+WIDTHS_COLUMNS = ["network", "layer", "subset", "epoch", "width", "stderr", "n_points", "n_draws"]
+RANDOM_LAYER_COLUMNS = ["shape", "m", "n", "layer", "k", "bound", "singular_value"]
+
+
+def layer_inputs(weights: Sequence[tuple[np.ndarray, np.ndarray]], x: np.ndarray) -> list[np.ndarray]:
+    """The inputs that reach each layer: ``x`` for the first, the previous ReLU output after.
+
+    Parameters
+    ----------
+    weights : list of (W, b)
+        Hidden layers in SPEC orientation, ``W`` of shape ``(m, n)``.
+    x : (N, n_0) array
+        Network inputs.
+
+    Returns
+    -------
+    list of arrays
+        ``len(weights) + 1`` arrays; entry ``l`` (0-based) is the input of layer ``l + 1`` and
+        the last entry is the output of the last hidden layer.
+    """
+    activations = [np.asarray(x, dtype=np.float64)]
+    for W, b in weights:
+        activations.append(np.maximum(activations[-1] @ W.T + b, 0.0))
+    return activations
+
+
+def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndarray], *,
+                   steps: int, learning_rate: float, approximant_bias: str,
+                   seed: int) -> pd.DataFrame:
+    """Data-dependent affine ReLU singular value bounds of every hidden layer (Figure 3).
+
+    Parameters
+    ----------
+    network : str
+        Name written into the ``network`` column.
+    weights : list of (W, b)
+        Hidden layers, ``W`` of shape ``(m, n)`` (outputs x inputs), ``b`` of shape ``(m,)``.
+    inputs_by_subset : mapping of subset name to (N, n_0) array
+        Network inputs of each subset (``correct``, ``incorrect``); an empty array skips the
+        subset.
+    steps, learning_rate, approximant_bias, seed
+        Passed to :func:`relusv.singular_values.relu_singular_value_bounds`.
+
+    Returns
+    -------
+    DataFrame with columns ``BOUNDS_COLUMNS``, one row per (layer, subset, k).
+    """
+    frames = []
+    for subset, x in inputs_by_subset.items():
+        if len(x) == 0:
+            log.warning("%s: no %s points, no bounds for that subset", network, subset)
+            continue
+        inputs = layer_inputs(weights, x)
+        for layer, (W, b) in enumerate(weights, start=1):
+            log.info("%s: bounds of layer %d (%dx%d) over %d %s points", network, layer,
+                     *W.shape, len(x), subset)
+            result = relu_singular_value_bounds(
+                W, inputs[layer - 1], b, steps=steps, learning_rate=learning_rate,
+                approximant_bias=approximant_bias, seed=seed)
+            frames.append(pd.DataFrame({
+                "network": network, "layer": layer, "subset": subset, "k": result.ranks,
+                "bound": result.bounds, "singular_value": result.linear_singular_values,
+                "n_points": len(x)}))
+    return pd.concat(frames, ignore_index=True)[BOUNDS_COLUMNS]
+
+
+def layer_widths(network: str, epoch: int, weights, inputs_by_subset: Mapping[str, np.ndarray],
+                 *, n_draws: int, seed: int) -> pd.DataFrame:
+    """Gaussian mean width of every hidden layer's outputs over each subset at one checkpoint.
+
+    The same Gaussian draws (``seed``) are used for every layer, subset and checkpoint of a
+    layer width, so differences between curves are not Monte Carlo noise of different draws.
+    """
+    rows = []
+    for subset, x in inputs_by_subset.items():
+        if len(x) == 0:
+            continue
+        outputs = layer_inputs(weights, x)[1:]
+        for layer, h in enumerate(outputs, start=1):
+            estimate = gaussian_mean_width(h, n_draws=n_draws, seed=seed)
+            rows.append((network, layer, subset, epoch, estimate.value, estimate.stderr, len(x),
+                         estimate.n_draws))
+    return pd.DataFrame(rows, columns=WIDTHS_COLUMNS)
+
+
+def widths_over_training(network: str, checkpoints: Iterable[tuple[int, list, Mapping]], *,
+                         n_draws: int, seed: int) -> pd.DataFrame:
+    """:func:`layer_widths` at every checkpoint (Figure 4).
+
+    Parameters
+    ----------
+    checkpoints : iterable of (epoch, weights, inputs_by_subset)
+        One entry per checkpoint, in order; ``inputs_by_subset`` may change between checkpoints
+        (``split_at: each_checkpoint``) or stay fixed (``split_at: final``).
+    """
+    frames = []
+    for epoch, weights, inputs_by_subset in checkpoints:
+        log.info("%s: widths at epoch %d", network, epoch)
+        frames.append(layer_widths(network, epoch, weights, inputs_by_subset,
+                                   n_draws=n_draws, seed=seed))
+    return pd.concat(frames, ignore_index=True)
+
+
+def random_layer_bounds(shapes: Sequence[Sequence[int]], *, layers_per_shape: int,
+                        n_points: int, steps: int, learning_rate: float,
+                        seed: int) -> pd.DataFrame:
+    """Unbiased ReLU singular value bounds of random layers over the unit sphere (Figure 2).
+
+    Each layer ``W`` has i.i.d. ``N(0, 1/n)`` entries; ``X`` is ``n_points`` uniform samples of the
+    unit sphere of ``R^n``, which for the small ``n`` used here sample it densely.
+    """
+    rng = np.random.default_rng(seed)
+    frames = []
+    for m, n in shapes:
+        for layer in range(layers_per_shape):
+            W = rng.standard_normal((m, n)) / np.sqrt(n)
+            X = sample_unit_sphere(n_points, n, seed=int(rng.integers(2**31)))
+            log.info("random layer %dx%d #%d over %d sphere points", m, n, layer, n_points)
+            result = relu_singular_value_bounds(W, X, steps=steps, learning_rate=learning_rate,
+                                                seed=int(rng.integers(2**31)))
+            frames.append(pd.DataFrame({
+                "shape": f"{m}x{n}", "m": m, "n": n, "layer": layer, "k": result.ranks,
+                "bound": result.bounds, "singular_value": result.linear_singular_values}))
+    return pd.concat(frames, ignore_index=True)[RANDOM_LAYER_COLUMNS]
+
+
+
+_CHECKPOINT_NAME = re.compile(r"^epoch_(\d+)\.weights\.h5$")
+
+
+def checkpoint_files(directory) -> list[tuple[int, Path]]:
+    """The ``epoch_NNN.weights.h5`` files of a training run, as (epoch, path), by epoch.
+
+    Raises
+    ------
+    ValueError
+        If the directory holds no checkpoint or the epochs are not 0, 1, ..., E without gaps
+        (a truncated or mixed-up run).
+    """
+    directory = Path(directory)
+    found = sorted((int(m.group(1)), path) for path in directory.iterdir()
+                   if (m := _CHECKPOINT_NAME.match(path.name)))
+    epochs = [epoch for epoch, _ in found]
+    if not found or epochs != list(range(len(found))):
+        raise ValueError(f"{directory}: expected checkpoints epoch_000.weights.h5 ... without "
+                         f"gaps, found epochs {epochs}; rerun the training rule")
+    return found

@@ -1,0 +1,25 @@
+# Claims: the paper's checkable claims C1-C5, measured on this run, each marked as holding, not
+# holding, or not measurable in this config.
+
+
+rule claims:
+    input:
+        random_layers=rules.random_layer_bounds.output.bounds,
+        bounds=expand("results/bounds/{network}.csv", network=NETWORKS),
+        widths=expand("results/widths/{network}.csv", network=NETWORKS),
+        subsets=expand("results/subsets/{network}.json", network=NETWORKS),
+    output:
+        json="results/claims.json",
+        markdown=report("figures/claims.md", caption="../report/claims.rst", category="Claims"),
+    params:
+        networks=NETWORKS,
+    log:
+        "logs/claims/claims.log",
+    benchmark:
+        "results/benchmarks/claims/claims.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/claims.py"

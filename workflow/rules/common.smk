@@ -1,0 +1,42 @@
+# Config loading and validation, and the look-ups that several stages share.
+import os
+
+from snakemake.utils import validate
+
+from relusv.config import check_config
+
+
+# A configfile given on the command line replaces the full reproduction's config instead of
+# being merged into it, so the demo never inherits the paper's networks.
+if not workflow.overwrite_configfiles:
+
+    configfile: os.path.join(workflow.basedir, "config", "config.yaml")
+
+
+validate(config, "../schemas/config.schema.yaml")
+check_config(config)
+
+NETWORKS = sorted(config["networks"])
+FIGURE_NETWORKS = list(config["figure_networks"])
+APPENDIX_NETWORKS = [name for name in NETWORKS if name not in FIGURE_NETWORKS]
+DATASETS = sorted({network["dataset"] for network in config["networks"].values()})
+RAW_DIR = config["data"]["raw_dir"]
+
+
+wildcard_constraints:
+    network="|".join(NETWORKS),
+    dataset="|".join(DATASETS),
+
+
+def network_dataset(wildcards):
+    """The prepared data set that a network is trained on."""
+    return f"results/data/{config['networks'][wildcards.network]['dataset']}.npz"
+
+
+def network_outputs(pattern):
+    """Input function: ``pattern`` formatted for every configured network, by name."""
+    return {name: pattern.format(network=name) for name in NETWORKS}
+
+
+def figure_network_outputs(pattern):
+    return {name: pattern.format(network=name) for name in FIGURE_NETWORKS}

@@ -1,0 +1,108 @@
+# Figures: seaborn on the tidy CSVs, PDF for papers and PNG for the report. Only these rules
+# read config["plot"], so changing a plotting parameter reruns nothing but plotting.
+
+
+rule fig1_relu_layer:
+    output:
+        pdf=report("figures/fig1_relu_layer.pdf", caption="../report/fig1_relu_layer.rst",
+                   category="Figures"),
+        png="figures/fig1_relu_layer.png",
+    params:
+        weights=config["figure1"]["weights"],
+        n_points=config["figure1"]["n_points"],
+        style=config["plot"],
+    log:
+        "logs/figures/fig1_relu_layer.log",
+    benchmark:
+        "results/benchmarks/figures/fig1_relu_layer.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/fig1_relu_layer.py"
+
+
+rule fig2_random_layers:
+    input:
+        bounds=rules.random_layer_bounds.output.bounds,
+    output:
+        pdf=report("figures/fig2_random_layers.pdf", caption="../report/fig2_random_layers.rst",
+                   category="Figures"),
+        png="figures/fig2_random_layers.png",
+    params:
+        style=config["plot"],
+    log:
+        "logs/figures/fig2_random_layers.log",
+    benchmark:
+        "results/benchmarks/figures/fig2_random_layers.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/fig2_random_layers.py"
+
+
+rule fig3_relu_singular_values:
+    input:
+        unpack(lambda wildcards: figure_network_outputs("results/bounds/{network}.csv")),
+    output:
+        pdf=report("figures/fig3_relu_singular_values.pdf",
+                   caption="../report/fig3_relu_singular_values.rst", category="Figures"),
+        png="figures/fig3_relu_singular_values.png",
+    params:
+        style=config["plot"],
+    log:
+        "logs/figures/fig3_relu_singular_values.log",
+    benchmark:
+        "results/benchmarks/figures/fig3_relu_singular_values.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/fig3_relu_singular_values.py"
+
+
+rule fig4_gaussian_mean_width:
+    input:
+        unpack(lambda wildcards: figure_network_outputs("results/widths/{network}.csv")),
+    output:
+        pdf=report("figures/fig4_gaussian_mean_width.pdf",
+                   caption="../report/fig4_gaussian_mean_width.rst", category="Figures"),
+        png="figures/fig4_gaussian_mean_width.png",
+    params:
+        style=config["plot"],
+    log:
+        "logs/figures/fig4_gaussian_mean_width.log",
+    benchmark:
+        "results/benchmarks/figures/fig4_gaussian_mean_width.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/fig4_gaussian_mean_width.py"
+
+
+rule appendix_figure:
+    input:
+        bounds="results/bounds/{network}.csv",
+        widths="results/widths/{network}.csv",
+    output:
+        pdf=report("figures/appendix/{network}.pdf", caption="../report/appendix.rst",
+                   category="Appendix A", labels={"network": "{network}"}),
+        png="figures/appendix/{network}.png",
+    params:
+        style=config["plot"],
+    log:
+        "logs/figures/appendix_{network}.log",
+    benchmark:
+        "results/benchmarks/figures/appendix_{network}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/appendix_figure.py"

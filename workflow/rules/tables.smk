@@ -1,0 +1,22 @@
+# Tables: Table I (the two figure networks) and the table of every network, as CSV, Markdown
+# and LaTeX.
+
+
+rule training_tables:
+    input:
+        unpack(lambda wildcards: network_outputs("results/training/{network}/summary.json")),
+    output:
+        table1=multiext("figures/tables/table1", ".csv", ".md", ".tex"),
+        networks=multiext("figures/tables/networks", ".csv", ".md", ".tex"),
+    params:
+        figure_networks=FIGURE_NETWORKS,
+    log:
+        "logs/tables/training_tables.log",
+    benchmark:
+        "results/benchmarks/tables/training_tables.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/training_tables.py"
