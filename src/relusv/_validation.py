@@ -21,7 +21,8 @@ def as_finite_array(value, name: str, ndim: int, *, allow_empty: bool = False) -
     array = np.asarray(value, dtype=np.float64)
     if array.ndim != ndim:
         shape = {1: "(n,)", 2: "(rows, columns)"}.get(ndim, f"{ndim} dimensions")
-        raise ValueError(f"{name} must be a {ndim}-d array of shape {shape}, got shape {array.shape}")
+        raise ValueError(
+            f"{name} must be a {ndim}-d array of shape {shape}, got shape {array.shape}")
     if not allow_empty and array.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
     if not np.all(np.isfinite(array)):

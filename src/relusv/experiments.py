@@ -25,7 +25,8 @@ WIDTHS_COLUMNS = ["network", "layer", "subset", "epoch", "width", "stderr", "n_p
 RANDOM_LAYER_COLUMNS = ["shape", "m", "n", "layer", "k", "bound", "singular_value"]
 
 
-def layer_inputs(weights: Sequence[tuple[np.ndarray, np.ndarray]], x: np.ndarray) -> list[np.ndarray]:
+def layer_inputs(weights: Sequence[tuple[np.ndarray, np.ndarray]],
+                 x: np.ndarray) -> list[np.ndarray]:
     """The inputs that reach each layer: ``x`` for the first, the previous ReLU output after.
 
     Parameters

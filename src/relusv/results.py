@@ -15,7 +15,7 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
+import uuid
 from collections.abc import Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
@@ -36,9 +36,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    # A uuid name rather than mkstemp: the file gets the usual umask permissions, not 0600.
+    tmp_path = path.parent / f".{path.stem}.{uuid.uuid4().hex}.tmp{path.suffix}"
     try:
         yield tmp_path
         os.replace(tmp_path, path)
@@ -97,7 +96,7 @@ def package_versions() -> dict[str, str]:
 
 
 def provenance_record(*, rule: str, params: Mapping, inputs=(), source_dir=None) -> dict:
-    """What produced a result: rule, parameters (config values and seeds), inputs, versions, commit."""
+    """What produced a result: rule, params (config values, seeds), inputs, versions, commit."""
     return {
         "rule": rule,
         "params": dict(params),

@@ -1,0 +1,28 @@
+"""Shared fixtures: where the repository is, and how to run its workflow."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def run_snakemake(*args: str, cwd: Path = ROOT, check: bool = True,
+                  timeout: float = 1200) -> subprocess.CompletedProcess:
+    """Run the workflow's Snakefile with ``args``; output is captured as text."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"}
+    result = subprocess.run([*SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), *args],
+                            cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed ({result.returncode}):\n"
+                             f"{result.stdout[-5000:]}\n{result.stderr[-5000:]}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def snakemake_runner():
+    return run_snakemake
