@@ -7,7 +7,6 @@ from relusv.tables import network_table, write_table
 
 with rule_run(snakemake):
     summaries = [json.loads(open(path).read()) for path in snakemake.input]
-    table = network_table(summaries)
-    write_table(table[table["network"].isin(snakemake.params.figure_networks)],
+    write_table(network_table(summaries, networks=snakemake.params.figure_networks),
                 snakemake.output.table1[0].removesuffix(".csv"))
-    write_table(table, snakemake.output.networks[0].removesuffix(".csv"))
+    write_table(network_table(summaries), snakemake.output.networks[0].removesuffix(".csv"))

@@ -1,0 +1,288 @@
+"""Figures: panel counts, the correct-solid / incorrect-dashed convention, atomic saving with the
+panel count in the files' metadata, and input checks."""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from relusv import plotting
+
+LAYERS = (1, 2, 3)
+#: Correct data is drawn at values >= CORRECT_FLOOR, incorrect data below it, so a test can tell
+#: from a line's data alone which subset it shows.
+CORRECT_FLOOR = 100.0
+
+
+def bounds_frame(network="net_a", width=6, subsets=("correct", "incorrect")):
+    rows = []
+    for layer in LAYERS:
+        sigma = np.linspace(2.0, 0.5, width) * layer
+        for subset in subsets:
+            base = CORRECT_FLOOR if subset == "correct" else 0.0
+            for k in range(width):
+                rows.append(
+                    {
+                        "network": network,
+                        "layer": layer,
+                        "subset": subset,
+                        "k": k,
+                        "bound": base + layer + 1.0 / (k + 1),
+                        "singular_value": sigma[k],
+                        "n_points": 50,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def widths_frame(network="net_a", epochs=(0, 1, 2, 3), subsets=("correct", "incorrect")):
+    rows = []
+    for layer in LAYERS:
+        for subset in subsets:
+            base = CORRECT_FLOOR if subset == "correct" else 0.0
+            for epoch in epochs:
+                rows.append(
+                    {
+                        "network": network,
+                        "layer": layer,
+                        "subset": subset,
+                        "epoch": epoch,
+                        "width": base + 10 * layer + epoch,
+                        "stderr": 0.5,
+                        "n_points": 50,
+                        "n_draws": 100,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def random_frame(shapes=("2x2", "3x3", "4x2"), layers=(0, 1)):
+    rng = np.random.default_rng(0)
+    rows = []
+    for shape in shapes:
+        m, n = map(int, shape.split("x"))
+        for layer in layers:
+            sigma = np.linalg.svd(rng.normal(size=(m, n)), compute_uv=False)
+            for k, s in enumerate(sigma):
+                rows.append(
+                    {"shape": shape, "m": m, "n": n, "layer": layer, "k": k,
+                     "bound": 0.5 * s, "singular_value": s}
+                )
+    return pd.DataFrame(rows)
+
+
+W = np.array([[1.0, 0.6], [-0.4, 1.0]])
+
+
+def make_figures():
+    return {
+        "fig1": (lambda: plotting.plot_relu_layer(W, n_points=120), 2),
+        "fig2": (lambda: plotting.plot_random_layers(random_frame()), 3),
+        "fig3": (
+            lambda: plotting.plot_relu_singular_values(
+                {"net_a": bounds_frame("net_a"), "net_b": bounds_frame("net_b", width=4)}
+            ),
+            4,
+        ),
+        "fig4": (
+            lambda: plotting.plot_gaussian_mean_width(
+                {"net_a": widths_frame("net_a"), "net_b": widths_frame("net_b")}
+            ),
+            2,
+        ),
+        "appendix": (
+            lambda: plotting.plot_appendix("net_c", bounds_frame("net_c"), widths_frame("net_c")),
+            3,
+        ),
+    }
+
+
+FIGURES = make_figures()
+
+
+@pytest.fixture(autouse=True)
+def _close_all():
+    yield
+    plt.close("all")
+
+
+def test_backend_is_agg():
+    assert matplotlib.get_backend().lower() == "agg"
+
+
+def test_apply_style_keeps_every_font_at_least_7pt():
+    plotting.apply_style(font_scale=0.3)
+    try:
+        for key in ("font.size", "axes.labelsize", "axes.titlesize", "xtick.labelsize",
+                    "ytick.labelsize", "legend.fontsize"):
+            assert float(matplotlib.rcParams[key]) >= plotting.MIN_FONT_SIZE, key
+    finally:
+        plotting.apply_style()
+
+
+def test_apply_style_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="context"):
+        plotting.apply_style(context="poster-ish")
+    with pytest.raises(ValueError, match="font_scale"):
+        plotting.apply_style(font_scale=0)
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_each_figure_has_the_expected_panels(name):
+    build, expected = FIGURES[name]
+    fig = build()
+    assert plotting.count_panels(fig) == expected
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_save_figure_writes_pdf_and_png_with_panel_metadata(tmp_path, name):
+    build, expected = FIGURES[name]
+    fig = build()
+    pdf, png = tmp_path / "out" / f"{name}.pdf", tmp_path / "out" / f"{name}.png"
+    assert plotting.save_figure(fig, pdf, png, dpi=60) == expected
+    assert not plt.fignum_exists(fig.number), "save_figure must close the figure"
+    with Image.open(png) as image:
+        image.load()
+        assert image.format == "PNG"
+        assert image.text["Panels"] == str(expected)
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
+    assert re.findall(rb"/Keywords \(panels=(\d+)\)", data) == [str(expected).encode()]
+    assert re.search(rb"/Subject \(relusv figure, panels=(\d+)\)", data).group(1) == str(
+        expected
+    ).encode()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted([pdf.name, png.name])
+
+
+def test_count_panels_skips_colourbars_twins_and_hidden_axes():
+    fig, axes = plt.subplots(1, 3)
+    image = axes[0].imshow(np.eye(3))
+    fig.colorbar(image, ax=axes[0])
+    axes[1].twinx()
+    axes[2].set_visible(False)
+    assert len(fig.axes) == 5
+    assert plotting.count_panels(fig) == 2
+
+
+def test_save_figure_failure_leaves_no_files_and_keeps_old_ones(tmp_path):
+    pdf, png = tmp_path / "f.pdf", tmp_path / "f.png"
+    pdf.write_bytes(b"old pdf")
+    fig, ax = plt.subplots()
+    ax.set_title(r"$\frac{$")  # mathtext cannot parse this: drawing fails
+    with pytest.raises(ValueError):
+        plotting.save_figure(fig, pdf, png)
+    assert pdf.read_bytes() == b"old pdf"
+    assert not png.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["f.pdf"]
+    assert not plt.fignum_exists(fig.number)
+
+
+def _subset_lines(ax):
+    """(linestyle, is_correct) for every data line drawn on ``ax`` with more than one point."""
+    out = []
+    for line in ax.get_lines():
+        y = np.asarray(line.get_ydata(), dtype=float)
+        if y.size > 1:
+            out.append((line.get_linestyle(), bool(np.all(y >= CORRECT_FLOOR))))
+    return out
+
+
+def _assert_correct_solid_incorrect_dashed(ax, n_layers):
+    lines = _subset_lines(ax)
+    assert len(lines) == 2 * n_layers
+    for style, is_correct in lines:
+        assert style == ("-" if is_correct else "--")
+    assert sum(is_correct for _, is_correct in lines) == n_layers
+
+
+def test_figure3_correct_solid_incorrect_dashed_and_colour_by_layer():
+    fig = plotting.plot_relu_singular_values(
+        {"net_a": bounds_frame("net_a"), "net_b": bounds_frame("net_b")}
+    )
+    top = [ax for ax in fig.axes if "ReLU SV bounds" in ax.get_title(loc="left")]
+    bottom = [ax for ax in fig.axes if "linear SVs" in ax.get_title(loc="left")]
+    assert len(top) == 2 and len(bottom) == 2
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert [t[:3] for t in titles] == ["(a)", "(b)", "(c)", "(d)"]
+    assert "net_a" in titles[0] and "net_b" in titles[1]
+    for ax in top:
+        _assert_correct_solid_incorrect_dashed(ax, len(LAYERS))
+        colours = {tuple(np.round(matplotlib.colors.to_rgba(line.get_color()), 6))
+                   for line in ax.get_lines()}
+        assert len(colours) == len(LAYERS)
+    for ax in bottom:  # one linear curve per layer, solid
+        assert [line.get_linestyle() for line in ax.get_lines()] == ["-"] * len(LAYERS)
+
+
+def test_figure4_and_appendix_correct_solid_incorrect_dashed():
+    fig = plotting.plot_gaussian_mean_width({"net_a": widths_frame(), "net_b": widths_frame()})
+    for ax in fig.axes:
+        _assert_correct_solid_incorrect_dashed(ax, len(LAYERS))
+        assert len(ax.collections) == 2 * len(LAYERS)  # one stderr band per line
+    fig = plotting.plot_appendix("net", bounds_frame(), widths_frame())
+    linear, relu, gmw = fig.axes
+    _assert_correct_solid_incorrect_dashed(relu, len(LAYERS))
+    _assert_correct_solid_incorrect_dashed(gmw, len(LAYERS))
+    assert len(linear.get_lines()) == len(LAYERS)
+
+
+def test_only_correct_subset_draws_only_solid_lines():
+    fig = plotting.plot_gaussian_mean_width({"net": widths_frame(subsets=("correct",))})
+    assert {line.get_linestyle() for line in fig.axes[0].get_lines()} == {"-"}
+
+
+def test_empty_network_frame_still_gives_its_panels():
+    empty = bounds_frame().iloc[0:0]
+    fig = plotting.plot_relu_singular_values({"net_a": bounds_frame(), "empty": empty})
+    assert plotting.count_panels(fig) == 4
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert texts.count("no data") == 2
+
+
+def test_figure1_right_panel_is_relu_of_the_left():
+    fig = plotting.plot_relu_layer(W, n_points=64)
+    ax_in, ax_out = fig.axes
+    for source, image in zip(ax_in.collections, ax_out.collections, strict=True):
+        points = np.asarray(source.get_offsets())
+        mapped = np.asarray(image.get_offsets())
+        np.testing.assert_allclose(mapped, np.maximum(points @ W.T, 0.0))
+        assert np.all(mapped >= 0)
+    mapped = np.asarray(ax_out.collections[1].get_offsets())  # the boundary circle
+    on_axis = np.isclose(mapped, 0.0).any(axis=1)
+    assert on_axis.sum() > 0 and (~on_axis).sum() > 0  # folding onto the axes, not everything
+
+
+def test_figure2_first_layer_opaque_others_faint():
+    fig = plotting.plot_random_layers(random_frame(shapes=("3x3",), layers=(0, 1, 2)))
+    ax = fig.axes[0]
+    alphas = sorted((line.get_alpha() or 1.0) for line in ax.get_lines())
+    assert alphas.count(1.0) == 2  # sigma and bound of layer 0
+    assert len(alphas) == 6
+    assert "3x3" in ax.get_title(loc="left")
+
+
+def test_plot_functions_check_their_inputs():
+    with pytest.raises(ValueError, match="shape"):
+        plotting.plot_relu_layer(np.eye(3))
+    with pytest.raises(ValueError, match="NaN"):
+        plotting.plot_relu_layer([[np.nan, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="n_points"):
+        plotting.plot_relu_layer(W, n_points=0)
+    with pytest.raises(ValueError, match="missing columns"):
+        plotting.plot_random_layers(random_frame().drop(columns="bound"))
+    with pytest.raises(ValueError, match="no rows"):
+        plotting.plot_random_layers(random_frame().iloc[0:0])
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plotting.plot_relu_singular_values({})
+    bad = bounds_frame()
+    bad.loc[0, "subset"] = "wrong"
+    with pytest.raises(ValueError, match="unknown subset"):
+        plotting.plot_relu_singular_values({"net": bad})
+    with pytest.raises(ValueError, match="missing columns"):
+        plotting.plot_appendix("net", bounds_frame(), widths_frame().drop(columns="stderr"))

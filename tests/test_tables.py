@@ -1,0 +1,141 @@
+"""Tables: one row per network, the three files written atomically, Markdown and LaTeX that
+read back."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from relusv import tables
+
+
+def summary(network, **overrides):
+    base = {
+        "network": network,
+        "dataset": "mnist",
+        "input_dim": 784,
+        "classes": 10,
+        "widths": [100, 100, 100],
+        "parameters": 99_710,
+        "optimizer": "Adam",
+        "learning_rate": 0.001,
+        "batch_size": 128,
+        "epochs": 20,
+        "train_accuracy": 0.995,
+        "val_accuracy": 0.981,
+        "test_accuracy": 0.979,
+        "seconds": 812.25,
+    }
+    base.update(overrides)
+    return base
+
+
+SUMMARIES = [
+    summary("mnist_100"),
+    summary("cifar_100", dataset="cifar10", widths=[200, 100, 50], parameters=640_000,
+            test_accuracy=0.52, seconds=12_345.6),
+    summary("boston_16", dataset="boston|median", widths=[16, 16, 16], learning_rate=1e-4),
+]
+
+
+def test_network_table_one_row_per_network_in_order():
+    table = tables.network_table(SUMMARIES)
+    assert list(table.columns) == list(tables.NETWORK_COLUMNS)
+    assert list(table["network"]) == ["mnist_100", "cifar_100", "boston_16"]
+    assert list(table["widths"]) == ["100-100-100", "200-100-50", "16-16-16"]
+    assert table.loc[1, "parameters"] == 640_000
+    assert table.loc[1, "test_accuracy"] == pytest.approx(0.52)
+    assert table.loc[0, "optimizer"] == "Adam"
+    assert table.loc[2, "learning_rate"] == pytest.approx(1e-4)
+
+
+def test_network_table_selects_and_orders_networks():
+    table = tables.network_table(SUMMARIES, networks=["cifar_100", "mnist_100"])
+    assert list(table["network"]) == ["cifar_100", "mnist_100"]
+    assert list(table.index) == [0, 1]
+
+
+def test_network_table_missing_key_gives_empty_cell():
+    partial = {k: v for k, v in summary("x").items() if k != "val_accuracy"}
+    table = tables.network_table([partial])
+    assert math.isnan(table.loc[0, "val_accuracy"])
+    assert tables.to_markdown(table).splitlines()[2].count("|  |") == 1
+
+
+def test_network_table_rejects_bad_input():
+    with pytest.raises(ValueError, match="at least one"):
+        tables.network_table([])
+    with pytest.raises(ValueError, match="network"):
+        tables.network_table([{"dataset": "mnist"}])
+    with pytest.raises(ValueError, match="duplicate"):
+        tables.network_table([summary("a"), summary("a")])
+    with pytest.raises(ValueError, match="no training summary"):
+        tables.network_table(SUMMARIES, networks=["nope"])
+
+
+def _markdown_rows(text):
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    header, separator, *rows = lines
+    assert set(separator.replace("|", "").replace(" ", "")) <= set("-:")
+    split = [
+        [cell.strip() for cell in line.replace(r"\|", "\0").strip("|").split("|")]
+        for line in [header, *rows]
+    ]
+    return split[0], split[1:]
+
+
+def test_write_table_writes_three_files_that_read_back(tmp_path):
+    table = tables.network_table(SUMMARIES)
+    paths = tables.write_table(table, tmp_path / "sub" / "table1")
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == [
+        "table1.csv", "table1.md", "table1.tex"
+    ]
+    assert set(paths) == {"csv", "md", "tex"}
+
+    back = pd.read_csv(paths["csv"])
+    assert list(back.columns) == list(table.columns)
+    assert len(back) == len(table)
+    assert list(back["widths"]) == list(table["widths"])
+    assert back["seconds"].tolist() == pytest.approx(table["seconds"].tolist())
+
+    header, rows = _markdown_rows(paths["md"].read_text())
+    assert len(rows) == len(table)
+    assert all(len(row) == len(header) for row in rows)
+    assert header[0] == "network" and "batch size" in header
+    assert rows[2][1] == "boston\0median"  # the pipe in the cell is escaped, not a new column
+
+    tex = paths["tex"].read_text()
+    assert "\\begin{tabular}" in tex and "\\end{tabular}" in tex
+    body = [line for line in tex.splitlines() if line.endswith("\\\\")]
+    assert len(body) == 1 + len(table)  # header + one line per network
+    assert "mnist\\_100" in tex and "mnist_100" not in tex.replace("mnist\\_100", "")
+
+
+def test_write_table_overwrites_atomically(tmp_path):
+    stem = tmp_path / "t"
+    tables.write_table(tables.network_table(SUMMARIES), stem)
+    tables.write_table(tables.network_table(SUMMARIES[:1]), stem)
+    assert len(pd.read_csv(tmp_path / "t.csv")) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.md", "t.tex"]
+
+
+def test_write_table_checks_its_input(tmp_path):
+    with pytest.raises(TypeError):
+        tables.write_table([1, 2], tmp_path / "x")
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(None, ""), (float("nan"), ""), (3, "3"), (0.97912, "0.9791"), (0.001, "0.001"),
+     (12345.6, "12346"), (2.0, "2"), ("Adam", "Adam")],
+)
+def test_format_cell(value, text):
+    assert tables.format_cell(value) == text
+
+
+def test_latex_escape():
+    assert tables.latex_escape("a_b & 50% #1 $x$ {y} ~^\\") == (
+        r"a\_b \& 50\% \#1 \$x\$ \{y\} \textasciitilde{}\textasciicircum{}\textbackslash{}"
+    )
