@@ -8,5 +8,5 @@ from relusv.tables import network_table, write_table
 with rule_run(snakemake):
     summaries = [json.loads(open(path).read()) for path in snakemake.input]
     write_table(network_table(summaries, networks=snakemake.params.figure_networks),
-                snakemake.output.table1[0].removesuffix(".csv"))
-    write_table(network_table(summaries), snakemake.output.networks[0].removesuffix(".csv"))
+                snakemake.output.table1.removesuffix(".csv"))
+    write_table(network_table(summaries), snakemake.output.networks.removesuffix(".csv"))

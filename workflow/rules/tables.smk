@@ -6,8 +6,12 @@ rule training_tables:
     input:
         unpack(lambda wildcards: network_outputs("results/training/{network}/summary.json")),
     output:
-        table1=multiext("figures/tables/table1", ".csv", ".md", ".tex"),
-        networks=multiext("figures/tables/networks", ".csv", ".md", ".tex"),
+        table1=report("figures/tables/table1.csv", caption="../report/table1.rst",
+                      category="Tables"),
+        table1_other=multiext("figures/tables/table1", ".md", ".tex"),
+        networks=report("figures/tables/networks.csv", caption="../report/networks_table.rst",
+                        category="Tables"),
+        networks_other=multiext("figures/tables/networks", ".md", ".tex"),
     params:
         figure_networks=FIGURE_NETWORKS,
     log:
