@@ -121,6 +121,8 @@ def log_to_file(log_path: str | os.PathLike, level: int = logging.INFO) -> loggi
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     stream = open(log_path, "a", buffering=1)  # noqa: SIM115 -- lives as long as the process
+    sys.stderr.flush()
+    os.dup2(stream.fileno(), 2)  # TensorFlow's C++ messages write to file descriptor 2 directly
     sys.stderr = stream
     logging.basicConfig(stream=stream, level=level, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,163 @@
+"""The demo DAG end to end: every figure, table and claims file, and Snakemake's rerun logic.
+
+One run of the whole demo (minutes) is shared by the tests of this module; they run on one
+pytest-xdist worker (``xdist_group``) while the unit tests use the other.
+"""
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT, run_snakemake
+from PIL import Image
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo_dag")]
+
+DEMO = ["--configfile", str(ROOT / "config" / "demo.yaml")]
+FIGURE_PANELS = {"fig1_relu_layer": 2, "fig2_random_layers": 4,
+                 "fig3_relu_singular_values": 4, "fig4_gaussian_mean_width": 2,
+                 "appendix/wine_16": 3}
+NETWORKS = ["breast_cancer_16", "digits_32", "wine_16"]
+CSV_COLUMNS = {
+    "results/random_layers/bounds.csv": ["shape", "m", "n", "layer", "k", "bound",
+                                         "singular_value"],
+    **{f"results/bounds/{n}.csv": ["network", "layer", "subset", "k", "bound", "singular_value",
+                                   "n_points"] for n in NETWORKS},
+    **{f"results/widths/{n}.csv": ["network", "layer", "subset", "epoch", "width", "stderr",
+                                   "n_points", "n_draws"] for n in NETWORKS},
+    "figures/tables/table1.csv": None,
+    "figures/tables/networks.csv": None,
+}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """Run the whole demo DAG once in a fresh directory."""
+    workdir = tmp_path_factory.mktemp("demo")
+    result = run_snakemake("--cores", "2", *DEMO, "--directory", str(workdir))
+    return workdir, result
+
+
+def dry_run_jobs(workdir, *args):
+    """The job counts a dry run would execute, by rule."""
+    result = run_snakemake("-n", "--cores", "2", *DEMO, "--directory", str(workdir), *args)
+    counts = {}
+    lines = result.stdout.splitlines()
+    if "Job stats:" in lines:
+        for line in lines[lines.index("Job stats:") + 3:]:
+            parts = line.split()
+            if len(parts) != 2 or not parts[1].isdigit():
+                break
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+@pytest.mark.parametrize("figure, panels", FIGURE_PANELS.items())
+def test_every_figure_exists_opens_and_has_its_panels(demo_run, figure, panels):
+    workdir, _ = demo_run
+    png = workdir / "figures" / f"{figure}.png"
+    with Image.open(png) as image:
+        image.load()
+        assert image.size[0] > 300 and image.size[1] > 200
+        assert image.info["Panels"] == str(panels)
+    pdf = (workdir / "figures" / f"{figure}.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and pdf.rstrip().endswith(b"%%EOF")
+    assert b"/Count 1" in pdf  # one page
+    assert f"(panels={panels})".encode() in pdf  # the Keywords entry of the document info
+
+
+@pytest.mark.parametrize("path, columns", CSV_COLUMNS.items())
+def test_result_tables_have_their_columns_and_no_nan(demo_run, path, columns):
+    workdir, _ = demo_run
+    frame = pd.read_csv(workdir / path)
+    assert len(frame) > 0
+    if columns is not None:
+        assert list(frame.columns) == columns
+    numeric = frame.select_dtypes("number")
+    assert not numeric.isna().any().any(), f"{path} has NaN"
+    assert (workdir / (path + ".provenance.json")).exists()
+
+
+def test_tables_in_three_formats(demo_run):
+    workdir, _ = demo_run
+    for table in ("table1", "networks"):
+        for ext in ("csv", "md", "tex"):
+            assert (workdir / "figures" / "tables" / f"{table}.{ext}").stat().st_size > 0
+    table1 = pd.read_csv(workdir / "figures/tables/table1.csv")
+    assert list(table1["network"]) == ["digits_32", "breast_cancer_16"]
+
+
+def test_claims_report_every_claim(demo_run):
+    workdir, _ = demo_run
+    claims = json.loads((workdir / "results/claims.json").read_text())
+    assert [c["id"] for c in claims] == ["C1", "C2", "C3", "C4", "C5"]
+    for claim in claims:
+        assert claim["holds"] in (True, False, None)
+        assert claim["measured"]
+    markdown = (workdir / "figures/claims.md").read_text()
+    for claim in claims:
+        assert claim["id"] in markdown
+
+
+def test_provenance_names_commit_seeds_and_versions(demo_run):
+    workdir, _ = demo_run
+    record = json.loads(
+        (workdir / "results/bounds/digits_32.csv.provenance.json").read_text())
+    assert record["rule"] == "relu_singular_value_bounds"
+    assert record["params"]["seed"] == 0 and record["params"]["steps"] == 200
+    assert record["packages"]["tensorflow"] and record["packages"]["numpy"]
+    assert record["git_commit"]
+
+
+def test_checkpoints_cover_every_epoch(demo_run):
+    workdir, _ = demo_run
+    checkpoints = sorted((workdir / "results/training/digits_32/checkpoints").iterdir())
+    assert [p.name for p in checkpoints] == [f"epoch_{e:03d}.weights.h5" for e in range(13)]
+    widths = pd.read_csv(workdir / "results/widths/digits_32.csv")
+    assert sorted(widths["epoch"].unique()) == list(range(13))
+
+
+def test_second_invocation_has_nothing_to_do(demo_run):
+    workdir, _ = demo_run
+    result = run_snakemake("-n", "--cores", "2", *DEMO, "--directory", str(workdir))
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_plot_parameter_change_reruns_only_plotting(demo_run):
+    workdir, _ = demo_run
+    jobs = dry_run_jobs(workdir, "--config", "plot={'dpi': 120}")
+    assert jobs, "changing plot.dpi scheduled nothing"
+    assert set(jobs) - {"all"} <= {"fig1_relu_layer", "fig2_random_layers",
+                                   "fig3_relu_singular_values", "fig4_gaussian_mean_width",
+                                   "appendix_figure"}, jobs
+
+
+def test_forcerun_widths_does_not_retrain(demo_run):
+    workdir, _ = demo_run
+    jobs = dry_run_jobs(workdir, "--forcerun", "gaussian_mean_widths")
+    assert jobs.get("gaussian_mean_widths") == 3
+    assert "trained_network" not in jobs and "relu_singular_value_bounds" not in jobs
+
+
+def test_single_figure_target_builds_only_what_it_needs(demo_run, tmp_path):
+    jobs = dry_run_jobs(tmp_path, "figures/fig4_gaussian_mean_width.pdf")
+    assert jobs["trained_network"] == 2  # the two figure networks only
+    assert "relu_singular_value_bounds" not in jobs and "random_layer_bounds" not in jobs
+
+
+def test_identical_results_in_a_second_directory(demo_run, tmp_path):
+    """Same seeds, same machine: the numbers of a second run are bitwise equal."""
+    workdir, _ = demo_run
+    for path in ("results/data", "resources"):
+        shutil.copytree(workdir / path, tmp_path / path)
+    run_snakemake("--cores", "2", *DEMO, "--directory", str(tmp_path),
+                  "results/bounds/digits_32.csv", "results/widths/digits_32.csv")
+    for path in ("results/bounds/digits_32.csv", "results/widths/digits_32.csv"):
+        first = pd.read_csv(workdir / path)
+        second = pd.read_csv(tmp_path / path)
+        pd.testing.assert_frame_equal(first, second, check_exact=True)
+    weights = [np.load(d / "results/subsets/digits_32.npz")["x_correct"]
+               for d in (workdir, tmp_path)]
+    np.testing.assert_array_equal(*weights)
