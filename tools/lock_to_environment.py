@@ -36,7 +36,6 @@ def environment_yaml(pins: dict[str, str]) -> str:
         "  - pip:",
     ]
     lines += [f"      - {name}=={version}" for name, version in sorted(pins.items())]
-    lines.append("      - --editable .")
     return "\n".join(lines) + "\n"
 
 

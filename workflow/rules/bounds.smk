@@ -17,6 +17,8 @@ rule relu_singular_value_bounds:
         "logs/bounds/{network}.log",
     benchmark:
         "results/benchmarks/bounds/{network}.tsv"
+    conda:
+        "../../environment.yml"
     threads: 2
     resources:
         mem_mb=8000,

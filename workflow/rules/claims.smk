@@ -17,6 +17,8 @@ rule claims:
         "logs/claims/claims.log",
     benchmark:
         "results/benchmarks/claims/claims.tsv"
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=1000,

@@ -13,6 +13,10 @@ if not workflow.overwrite_configfiles:
     configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
+# The rules import the workflow's own library from src/, so they run in any environment that
+# has the pinned dependencies: the repository's .venv, environment.yml, or --use-conda.
+os.environ.update(PYTHONPATH=os.path.join(workflow.basedir, "src"))
+
 validate(config, "../schemas/config.schema.yaml")
 check_config(config)
 

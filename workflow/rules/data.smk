@@ -16,6 +16,8 @@ rule raw_dataset:
         "logs/data/raw_{dataset}.log",
     benchmark:
         "results/benchmarks/data/raw_{dataset}.tsv"
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -37,6 +39,8 @@ rule prepared_dataset:
         "logs/data/prepared_{dataset}.log",
     benchmark:
         "results/benchmarks/data/prepared_{dataset}.tsv"
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=8000,

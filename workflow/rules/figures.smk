@@ -15,6 +15,8 @@ rule fig1_relu_layer:
         "logs/figures/fig1_relu_layer.log",
     benchmark:
         "results/benchmarks/figures/fig1_relu_layer.tsv"
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -36,6 +38,8 @@ rule fig2_random_layers:
         "logs/figures/fig2_random_layers.log",
     benchmark:
         "results/benchmarks/figures/fig2_random_layers.tsv"
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -57,6 +61,8 @@ rule fig3_relu_singular_values:
         "logs/figures/fig3_relu_singular_values.log",
     benchmark:
         "results/benchmarks/figures/fig3_relu_singular_values.tsv"
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -78,6 +84,8 @@ rule fig4_gaussian_mean_width:
         "logs/figures/fig4_gaussian_mean_width.log",
     benchmark:
         "results/benchmarks/figures/fig4_gaussian_mean_width.tsv"
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -100,6 +108,8 @@ rule appendix_figure:
         "logs/figures/appendix_{network}.log",
     benchmark:
         "results/benchmarks/figures/appendix_{network}.tsv"
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=1000,

@@ -16,6 +16,8 @@ rule random_layer_bounds:
         "logs/random_layers/bounds.log",
     benchmark:
         "results/benchmarks/random_layers/bounds.tsv"
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=2000,

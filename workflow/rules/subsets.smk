@@ -18,6 +18,8 @@ rule classified_subsets:
         "logs/subsets/{network}.log",
     benchmark:
         "results/benchmarks/subsets/{network}.tsv"
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=4000,

@@ -18,6 +18,8 @@ rule training_tables:
         "logs/tables/training_tables.log",
     benchmark:
         "results/benchmarks/tables/training_tables.tsv"
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=1000,

@@ -19,6 +19,8 @@ rule trained_network:
         "logs/training/{network}.log",
     benchmark:
         "results/benchmarks/training/{network}.tsv"
+    conda:
+        "../../environment.yml"
     threads: 2
     resources:
         mem_mb=8000,

@@ -22,6 +22,8 @@ rule gaussian_mean_widths:
         "logs/widths/{network}.log",
     benchmark:
         "results/benchmarks/widths/{network}.tsv"
+    conda:
+        "../../environment.yml"
     threads: 2
     resources:
         mem_mb=8000,
