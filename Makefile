@@ -46,7 +46,7 @@ lock: venv
 	$(PIP) install uv==0.13.9
 	$(BIN)/uv pip compile requirements.in --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --generate-hashes -o requirements.lock
-	$(BIN)/python -m relusv.environment_file requirements.lock > environment.yml
+	$(BIN)/python tools/lock_to_environment.py requirements.lock > environment.yml
 
 clean-demo:
 	rm -rf demo
