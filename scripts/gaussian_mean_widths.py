@@ -4,11 +4,11 @@ import keras
 import numpy as np
 
 from relusv.data import load_prepared
-from relusv.experiments import checkpoint_files, widths_over_training
+from relusv.experiments import widths_over_training
 from relusv.models import layer_weights
 from relusv.results import rule_run, write_csv
 from relusv.subsets import pool_arrays, select_subsets
-from relusv.training import predict_classes
+from relusv.training import checkpoint_files, load_checkpoint, predict_classes
 
 with rule_run(snakemake) as log:
     params = snakemake.params
@@ -19,7 +19,7 @@ with rule_run(snakemake) as log:
 
     def checkpoints():
         for epoch, path in checkpoint_files(snakemake.input.checkpoints):
-            model.load_weights(path)
+            load_checkpoint(model, path)
             split = final_split
             if params.split_at == "each_checkpoint":
                 chosen = select_subsets(y_pool, predict_classes(model, x_pool),

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -23,6 +23,15 @@ def run_snakemake(*args: str, cwd: Path = ROOT, check: bool = True,
     return result
 
 
-@pytest.fixture(scope="session")
-def snakemake_runner():
-    return run_snakemake
+def demo_config(*overrides: Path) -> list[str]:
+    """``--configfile`` arguments: the demo config, then YAML files that override some keys.
+
+    (Snakemake's ``--config key=value`` reads nested values as strings, so overrides of nested
+    keys go through a YAML file, as a user would write them.)
+    """
+    return ["--configfile", str(ROOT / "config" / "demo.yaml"), *map(str, overrides)]
+
+
+def write_override(path: Path, override: dict) -> Path:
+    path.write_text(yaml.safe_dump(override))
+    return path

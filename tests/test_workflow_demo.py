@@ -10,12 +10,12 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, run_snakemake
+from conftest import demo_config, run_snakemake, write_override
 from PIL import Image
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo_dag")]
 
-DEMO = ["--configfile", str(ROOT / "config" / "demo.yaml")]
+DEMO = demo_config()
 FIGURE_PANELS = {"fig1_relu_layer": 2, "fig2_random_layers": 4,
                  "fig3_relu_singular_values": 4, "fig4_gaussian_mean_width": 2,
                  "appendix/wine_16": 3}
@@ -40,9 +40,9 @@ def demo_run(tmp_path_factory):
     return workdir, result
 
 
-def dry_run_jobs(workdir, *args):
+def dry_run_jobs(workdir, *args, config=DEMO):
     """The job counts a dry run would execute, by rule."""
-    result = run_snakemake("-n", "--cores", "2", *DEMO, "--directory", str(workdir), *args)
+    result = run_snakemake("-n", "--cores", "2", *config, "--directory", str(workdir), *args)
     counts = {}
     lines = result.stdout.splitlines()
     if "Job stats:" in lines:
@@ -125,9 +125,10 @@ def test_second_invocation_has_nothing_to_do(demo_run):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def test_plot_parameter_change_reruns_only_plotting(demo_run):
+def test_plot_parameter_change_reruns_only_plotting(demo_run, tmp_path):
     workdir, _ = demo_run
-    jobs = dry_run_jobs(workdir, "--config", "plot={'dpi': 120}")
+    override = write_override(tmp_path / "plot.yaml", {"plot": {"dpi": 120}})
+    jobs = dry_run_jobs(workdir, config=demo_config(override))
     assert jobs, "changing plot.dpi scheduled nothing"
     assert set(jobs) - {"all"} <= {"fig1_relu_layer", "fig2_random_layers",
                                    "fig3_relu_singular_values", "fig4_gaussian_mean_width",

@@ -8,9 +8,7 @@ any network a researcher has at hand.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -148,24 +146,3 @@ def random_layer_bounds(shapes: Sequence[Sequence[int]], *, layers_per_shape: in
     return pd.concat(frames, ignore_index=True)[RANDOM_LAYER_COLUMNS]
 
 
-
-_CHECKPOINT_NAME = re.compile(r"^epoch_(\d+)\.weights\.h5$")
-
-
-def checkpoint_files(directory) -> list[tuple[int, Path]]:
-    """The ``epoch_NNN.weights.h5`` files of a training run, as (epoch, path), by epoch.
-
-    Raises
-    ------
-    ValueError
-        If the directory holds no checkpoint or the epochs are not 0, 1, ..., E without gaps
-        (a truncated or mixed-up run).
-    """
-    directory = Path(directory)
-    found = sorted((int(m.group(1)), path) for path in directory.iterdir()
-                   if (m := _CHECKPOINT_NAME.match(path.name)))
-    epochs = [epoch for epoch, _ in found]
-    if not found or epochs != list(range(len(found))):
-        raise ValueError(f"{directory}: expected checkpoints epoch_000.weights.h5 ... without "
-                         f"gaps, found epochs {epochs}; rerun the training rule")
-    return found

@@ -22,11 +22,14 @@ Files it writes:
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import math
 import os
+import re
 import shutil
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,9 +44,11 @@ from relusv.models import _as_inputs, as_features
 __all__ = [
     "TrainingResult",
     "as_labels",
+    "checkpoint_files",
     "checkpoint_path",
     "compile_mlp",
     "evaluate_accuracy",
+    "load_checkpoint",
     "predict_classes",
     "train_mlp",
 ]
@@ -74,6 +79,83 @@ def compile_mlp(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
 def checkpoint_path(checkpoint_dir: str | os.PathLike, epoch: int) -> Path:
     """``checkpoint_dir/epoch_{epoch:03d}.weights.h5`` (epoch 0: the initial weights)."""
     return Path(checkpoint_dir) / f"epoch_{int(epoch):03d}.weights.h5"
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """``BackupAndRestore`` whose weights and epoch number are replaced together, atomically.
+
+    Keras writes the backup's weights and its epoch number to two files in place, so a kill
+    during the write leaves an unreadable file, or weights of one epoch with the number of the
+    one before (the resumed run then silently differs). Here each backup is written to a fresh
+    ``state-*`` directory and published by atomically repointing the symlink ``current``; a kill
+    at any moment leaves the previous complete backup in force.
+    """
+
+    def __init__(self, backup_dir: str):
+        super().__init__(backup_dir, save_freq="epoch", double_checkpoint=False,
+                         delete_checkpoint=True)
+        self._weights_path = os.path.join(backup_dir, "current", "latest.weights.h5")
+        self._training_metadata_path = os.path.join(backup_dir, "current",
+                                                    "training_metadata.json")
+
+    def _save_model(self):
+        backup = Path(self.backup_dir)
+        state = backup / f"state-{uuid.uuid4().hex}"
+        state.mkdir(parents=True)
+        self.model.save_weights(state / "latest.weights.h5")
+        (state / "training_metadata.json").write_text(
+            json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
+        link = backup / f".current-{uuid.uuid4().hex}"
+        link.symlink_to(state.name)
+        os.replace(link, backup / "current")
+        for stale in backup.glob("state-*"):  # earlier backups and any a kill left half-written
+            if stale.name != state.name:
+                shutil.rmtree(stale, ignore_errors=True)
+
+
+_CHECKPOINT_NAME = re.compile(r"^epoch_(\d+)\.weights\.h5$")
+
+
+def checkpoint_files(checkpoint_dir: str | os.PathLike) -> list[tuple[int, Path]]:
+    """The ``epoch_NNN.weights.h5`` files of a training run, as (epoch, path), by epoch.
+
+    Raises
+    ------
+    ValueError
+        If the directory holds no checkpoint or the epochs are not 0, 1, ..., E without gaps
+        (a truncated or mixed-up run).
+    """
+    checkpoint_dir = Path(checkpoint_dir)
+    found = sorted((int(match.group(1)), path) for path in checkpoint_dir.iterdir()
+                   if (match := _CHECKPOINT_NAME.match(path.name)))
+    epochs = [epoch for epoch, _ in found]
+    if not found or epochs != list(range(len(found))):
+        raise ValueError(f"{checkpoint_dir}: expected checkpoints epoch_000.weights.h5, "
+                         f"epoch_001.weights.h5, ... without gaps, found epochs {epochs}; "
+                         "rerun the training rule (snakemake --forcerun trained_network)")
+    return found
+
+
+def load_checkpoint(model: keras.Model, path: str | os.PathLike) -> keras.Model:
+    """Load the weights of ``path`` into ``model``, with an error that names the file.
+
+    Raises
+    ------
+    ValueError
+        If the file is missing, truncated, corrupted or holds weights of other shapes than
+        ``model``'s.
+    """
+    path = Path(path)
+    try:
+        model.load_weights(path)
+    except Exception as error:  # h5py and keras raise many types for a damaged file
+        shapes = [tuple(weight.shape) for weight in model.weights]
+        raise ValueError(
+            f"cannot read checkpoint {path}: {type(error).__name__}: {error}. Expected a complete "
+            f"Keras weights file for a model with weight shapes {shapes}; the file is damaged or "
+            "from another network: rerun the training rule "
+            "(snakemake --forcerun trained_network)") from error
+    return model
 
 
 def as_labels(y, name: str = "y", classes: int | None = None) -> np.ndarray:
@@ -426,7 +508,7 @@ def train_mlp(
     if backup_dir is not None:
         # Last, so that a kill between the checkpoint/history and the backup re-runs the epoch
         # (which rewrites the same files) rather than skipping its checkpoint and row.
-        all_callbacks.append(keras.callbacks.BackupAndRestore(str(backup_dir)))
+        all_callbacks.append(AtomicBackupAndRestore(str(backup_dir)))
 
     start = time.perf_counter()
     model.fit(
