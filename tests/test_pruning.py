@@ -1,0 +1,485 @@
+"""Harmonic pruning (SPEC section 4, claims C6-C8): steps, records, resume, baselines, checks."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from relusv.data import prepare
+from relusv.layers import (
+    dense_mlp_parameter_count,
+    double_dense_factors,
+    double_mlp_parameter_count,
+)
+from relusv.models import build_mlp
+from relusv.pruning import (
+    STATE_FILE,
+    TIMING_COLUMNS,
+    PruningState,
+    accuracy,
+    batch_rows,
+    from_scratch_comparison,
+    harmonic_pruning,
+    load_state,
+    magnitude_pruning_curve,
+    model_from_state,
+    one_shot_svd_curve,
+    predict_classes,
+    predict_logits,
+    pruning_frame,
+    pruning_step,
+    retrain_reasons,
+    save_state,
+    state_from_model,
+    truncate_layer,
+)
+from relusv.training import train_mlp
+
+WIDTHS = (16, 16, 16)
+# Retraining at iterations 5 and 10 only (each retraining traces a new Keras model, ~1 s).
+RESUME_OPTIONS = dict(retrain_batches=3, retrain_batch_size=64, retrain_every=5,
+                      rank_threshold=0, accuracy_drop=1.0, max_iterations=12, seed=5)
+NO_RETRAINING = dict(retrain_every=None, rank_threshold=0, accuracy_drop=1.0)
+
+
+def _digits():
+    data, _ = prepare("digits", None, validation_fraction=0.15, test_fraction=0.25, seed=0)
+    return data
+
+
+@pytest.fixture(scope="module")
+def data():
+    return _digits()
+
+
+@pytest.fixture(scope="module")
+def trained(data):
+    model = build_mlp(64, WIDTHS, 10, ranks=WIDTHS, seed=0)
+    train_mlp(model, data["x_train"], data["y_train"], epochs=8, batch_size=32, seed=0)
+    return model, state_from_model(model)
+
+
+@pytest.fixture(scope="module")
+def no_retraining_run(trained, data):
+    """A run to rank zero without retraining, with the state after every iteration."""
+    states = []
+    records = harmonic_pruning(trained[1], data, on_record=lambda r, s: states.append(s),
+                               **NO_RETRAINING)
+    return records, states
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(trained, data, tmp_path_factory):
+    states = []
+    records = harmonic_pruning(trained[1], data, state_dir=tmp_path_factory.mktemp("whole"),
+                               on_record=lambda r, s: states.append(s), **RESUME_OPTIONS)
+    return records, states[-1]
+
+
+def _strip(records):
+    return [{k: v for k, v in r.items() if k not in TIMING_COLUMNS} for r in records]
+
+
+# --------------------------------------------------------------------------------------------
+# the state and the numpy forward pass
+
+
+def test_numpy_forward_pass_agrees_with_keras(trained, data, no_retraining_run):
+    model, state0 = trained
+    _, states = no_retraining_run
+    x = np.concatenate([data["x_val"], data["x_test"]])
+    keras_logits = model.predict(x, verbose=0)
+    np.testing.assert_allclose(predict_logits(state0, x), keras_logits, rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(predict_classes(state0, x), keras_logits.argmax(1))
+    # pruned states, one with a layer of rank 0, rebuilt as Keras models of DoubleDense layers
+    with_zero = next(s for s in states if 0 in s.ranks and any(s.ranks))
+    for state in (states[10], with_zero):
+        rebuilt = model_from_state(state)
+        assert rebuilt.count_params() == state.parameters
+        np.testing.assert_array_equal(predict_classes(state, x),
+                                      rebuilt.predict(x, verbose=0).argmax(1))
+    acc = accuracy(state0, data["x_test"], data["y_test"])
+    assert acc == np.mean(keras_logits[len(data["x_val"]):].argmax(1) == data["y_test"])
+    assert acc > 0.7  # the network learned something, so the pruning curves mean something
+
+
+def test_state_round_trips_through_keras_and_npz(trained, tmp_path):
+    _, state0 = trained
+    assert state_from_model(model_from_state(state0)).equals(state0)
+    save_state(tmp_path / "s.npz", state0)
+    loaded = load_state(tmp_path / "s.npz")
+    assert loaded.equals(state0) and loaded.ranks == WIDTHS and loaded.v[0].dtype == np.float32
+    other = state0.replace_layer(1, state0.v[1][:, :3], state0.u[1][:3])
+    assert not other.equals(state0) and other.ranks == (16, 3, 16)
+
+
+def test_dense_hidden_layers_become_full_rank_double_layers(data):
+    model = build_mlp(64, (12, 8), 10, seed=3)
+    state = state_from_model(model)
+    assert state.ranks == (12, 8)
+    np.testing.assert_array_equal(predict_classes(state, data["x_test"]),
+                                  model.predict(data["x_test"], verbose=0).argmax(1))
+
+
+# --------------------------------------------------------------------------------------------
+# one step
+
+
+def test_truncate_layer_is_double_dense_factors_of_the_product(trained):
+    _, state0 = trained
+    for layer in range(3):
+        cut = truncate_layer(state0, layer)
+        kernel = state0.kernel(layer)
+        v, u = double_dense_factors(kernel, 15)
+        assert cut.rank == 15 and cut.v.shape == (kernel.shape[0], 15) and cut.u.shape == (15, 16)
+        np.testing.assert_array_equal(cut.v, v.astype(np.float32))
+        np.testing.assert_array_equal(cut.u, u.astype(np.float32))
+        s = np.linalg.svd(kernel, compute_uv=False)
+        assert cut.dropped == pytest.approx(s[15], rel=1e-12)
+
+
+def _layer_with_singular_values(s, n=6, m=5, seed=0):
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(n, len(s))))
+    p, _ = np.linalg.qr(rng.normal(size=(m, len(s))))
+    v, u = q, np.asarray(s)[:, None] * p.T
+    return PruningState([v], [u], [np.zeros(m)], np.ones((m, 2)), np.zeros(2))
+
+
+def test_tiny_singular_values_count_but_lost_rank_is_dropped():
+    # A singular value 3e-7 of the largest (a nearly singular square product of Gaussian
+    # factors has such values) is non-zero: the step drops exactly it.
+    state = _layer_with_singular_values([1.0, 0.5, 3e-7])
+    cut = truncate_layer(state, 0)
+    assert cut.rank == 2 and cut.dropped == pytest.approx(3e-7, rel=1e-3)
+    np.testing.assert_allclose(cut.singular_values, [1.0, 0.5, 3e-7], rtol=1e-3)
+    # factors that have really lost rank (a zero column): k = 2 non-zero values, new rank 1
+    lost = state.replace_layer(0, np.concatenate([state.v[0][:, :2], np.zeros((6, 1))], 1),
+                               state.u[0])
+    cut = truncate_layer(lost, 0)
+    assert cut.rank == 1 and cut.dropped == pytest.approx(0.5, rel=1e-6)
+    # a looser tolerance treats the tiny value as zero
+    assert truncate_layer(state, 0, rank_rtol=1e-5).rank == 1
+
+
+def test_pruning_step_matches_the_first_iteration(trained, data, no_retraining_run):
+    records, states = no_retraining_run
+    new, info = pruning_step(trained[1], data["x_val"], data["y_val"])
+    assert new.equals(states[1]) and info.layer == records[1]["layer"]
+    assert info.candidate_accuracies == records[1]["candidate_val_accuracies"]
+
+
+def test_every_step_drops_one_singular_value_of_the_chosen_layer(trained, data,
+                                                                 no_retraining_run):
+    records, states = no_retraining_run
+    assert states[0].equals(trained[1]) and len(states) == len(records) == sum(WIDTHS) + 1
+    for t in range(1, len(records)):
+        before, after, rec = states[t - 1], states[t], records[t]
+        layer = rec["layer"] - 1
+        expected = list(before.ranks)
+        expected[layer] -= 1
+        assert list(after.ranks) == expected == rec["ranks"]
+        for other in set(range(3)) - {layer}:  # the other layers are untouched
+            assert np.array_equal(after.v[other], before.v[other])
+            assert np.array_equal(after.u[other], before.u[other])
+        v, u = double_dense_factors(before.kernel(layer), expected[layer])
+        np.testing.assert_allclose(after.kernel(layer), v @ u, rtol=0, atol=1e-5)
+        # the record's accuracies are those of the pruned network, and the chosen candidate's
+        assert rec["val_accuracy"] == accuracy(after, data["x_val"], data["y_val"])
+        assert rec["test_accuracy"] == accuracy(after, data["x_test"], data["y_test"])
+        assert rec["val_accuracy"] == rec["candidate_val_accuracies"][layer]
+        # the decision: most correct validation points, ties to the smallest singular value
+        live = [i for i in range(3) if before.ranks[i] > 0]
+        dropped = {i: truncate_layer(before, i).dropped for i in live}
+        acc = rec["candidate_val_accuracies"]
+        assert layer == min(live, key=lambda i: (-acc[i], dropped[i], i))
+        assert rec["dropped_singular_value"] == dropped[layer]
+        assert not rec["retrained"] and rec["retrain_batches_total"] == 0
+    assert records[-1]["ranks"] == [0, 0, 0]
+    assert records[-1]["parameters"] == double_mlp_parameter_count(64, WIDTHS, (0, 0, 0), 10)
+
+
+def test_tie_break_by_index(trained, data):
+    records = harmonic_pruning(trained[1], data, tie_break="index", max_iterations=6,
+                               **NO_RETRAINING)
+    for rec in records[1:]:
+        acc = rec["candidate_val_accuracies"]
+        assert rec["layer"] - 1 == min(range(3), key=lambda i: (-acc[i], i))
+
+
+def test_parameter_counts_equal_keras_count_params(no_retraining_run, uninterrupted):
+    seen = {}
+    for rec in no_retraining_run[0] + uninterrupted[0]:
+        seen[tuple(rec["ranks"])] = rec["parameters"]
+    for ranks in list(seen)[::4] + [(0, 0, 0), WIDTHS]:
+        model = build_mlp(64, WIDTHS, 10, ranks=ranks)
+        assert model.count_params() == seen[ranks] == double_mlp_parameter_count(64, WIDTHS,
+                                                                                 ranks, 10)
+
+
+def test_claim_c7_parameter_counts():
+    assert double_mlp_parameter_count(3072, (100, 100, 100), (18, 8, 6), 10) == 61206
+    assert dense_mlp_parameter_count(3072, (100, 100, 100), 10) == 328510
+
+
+# --------------------------------------------------------------------------------------------
+# retraining
+
+
+def test_retrain_reasons():
+    ranks = (20, 15, 12)
+    assert retrain_reasons(3, 0.90, 0.90, ranks) == []
+    assert retrain_reasons(3, 0.894, 0.90, ranks) == ["accuracy_drop"]
+    assert retrain_reasons(3, 0.896, 0.90, ranks) == []  # 0.4 % below: within 0.5 %
+    assert retrain_reasons(20, 0.90, 0.90, ranks) == ["every"]
+    assert retrain_reasons(20, 0.90, 0.90, ranks, retrain_every=None) == []
+    assert retrain_reasons(3, 0.90, 0.90, (20, 9, 0)) == ["rank_threshold"]
+    assert retrain_reasons(3, 0.90, 0.90, (20, 10, 0)) == []  # rank 0 does not count
+    assert retrain_reasons(30, 0.5, 0.9, (1, 0, 0), accuracy_drop=0.1, retrain_every=15,
+                           rank_threshold=2) == ["accuracy_drop", "every", "rank_threshold"]
+
+
+def test_batch_rows_are_a_function_of_the_key():
+    a = batch_rows(100, 3, 64, (5, 0, 4))
+    assert a.shape == (192,) and np.array_equal(a, batch_rows(100, 3, 64, (5, 0, 4)))
+    assert np.array_equal(np.sort(a[:100]), np.arange(100))  # a permutation, then the next
+    assert not np.array_equal(a, batch_rows(100, 3, 64, (5, 0, 5)))
+
+
+def test_retraining_keeps_ranks_and_changes_weights(uninterrupted):
+    records, final = uninterrupted
+    assert [r["iteration"] for r in records] == list(range(13))
+    assert [r["iteration"] for r in records if r["retrained"]] == [5, 10]
+    assert [r["retrain_batches_total"] for r in records] == [0] * 5 + [3] * 5 + [6] * 3
+    for rec in records[1:]:
+        assert sum(rec["ranks"]) == sum(WIDTHS) - rec["iteration"]
+    assert final.ranks == tuple(records[-1]["ranks"])
+    changed = [r for r in records if r["retrained"]
+               and r["val_accuracy"] != r["val_accuracy_before_retraining"]]
+    assert changed  # retraining did something measurable
+
+
+# --------------------------------------------------------------------------------------------
+# checkpoints and resume
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def test_interrupted_run_resumes_to_the_same_records(trained, data, uninterrupted, tmp_path):
+    def stop_at_7(record, state):
+        if record["iteration"] == 7:
+            raise _Interrupt
+
+    with pytest.raises(_Interrupt):
+        harmonic_pruning(trained[1], data, state_dir=tmp_path, on_record=stop_at_7,
+                         **RESUME_OPTIONS)
+    new, states = [], []
+    records = harmonic_pruning(trained[1], data, state_dir=tmp_path,
+                               on_record=lambda r, s: (new.append(r), states.append(s)),
+                               **RESUME_OPTIONS)
+    assert [r["iteration"] for r in new] == list(range(8, 13))
+    assert _strip(records) == _strip(uninterrupted[0])  # bitwise: ranks, layers, accuracies
+    assert states[-1].equals(uninterrupted[1])
+    # a finished run returns its records at once, and the state dir is kept
+    again = harmonic_pruning(trained[1], data, state_dir=tmp_path,
+                             on_record=lambda r, s: pytest.fail("no new iterations"),
+                             **RESUME_OPTIONS)
+    assert again == records and (tmp_path / STATE_FILE).exists()
+    # and it can be continued past max_iterations
+    more = harmonic_pruning(trained[1], data, state_dir=tmp_path,
+                            **{**RESUME_OPTIONS, "max_iterations": 13})
+    assert len(more) == 14 and more[:13] == records
+
+
+def test_state_dir_of_another_run_is_refused(trained, data, tmp_path):
+    harmonic_pruning(trained[1], data, state_dir=tmp_path, max_iterations=1, **NO_RETRAINING)
+    with pytest.raises(ValueError, match="other inputs or options"):
+        harmonic_pruning(trained[1], data, state_dir=tmp_path, max_iterations=1,
+                         **{**NO_RETRAINING, "rank_threshold": 3})
+
+
+_KILLED_RUN = textwrap.dedent("""
+    import json, os, signal, sys
+    from relusv import pruning
+    from relusv.data import prepare
+
+    state0 = pruning.load_state(sys.argv[1])
+    data, _ = prepare("digits", None, validation_fraction=0.15, test_fraction=0.25, seed=0)
+    calls = []
+    train_batches = pruning._train_batches
+
+    def killed_mid_retraining(model, x, y, rows, batch_size):
+        calls.append(1)
+        if len(calls) == 2:  # the retraining of iteration 10: two batches, then SIGKILL
+            train_batches(model, x, y, rows[:2 * batch_size], batch_size)
+            os.kill(os.getpid(), signal.SIGKILL)
+        train_batches(model, x, y, rows, batch_size)
+
+    pruning._train_batches = killed_mid_retraining
+    pruning.harmonic_pruning(state0, data, state_dir=sys.argv[2], **json.loads(sys.argv[3]))
+""")
+
+
+def test_sigkill_mid_retraining_then_resume(trained, data, uninterrupted, tmp_path):
+    save_state(tmp_path / "state0.npz", trained[1])
+    script = tmp_path / "killed_run.py"
+    script.write_text(_KILLED_RUN)
+    state_dir = tmp_path / "state"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "state0.npz"),
+                           str(state_dir), json.dumps(RESUME_OPTIONS)],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
+    with np.load(state_dir / STATE_FILE) as f:
+        assert json.loads(str(f["meta"]))["records"][-1]["iteration"] == 9
+    records = harmonic_pruning(trained[1], data, state_dir=state_dir, **RESUME_OPTIONS)
+    assert _strip(records) == _strip(uninterrupted[0])
+
+
+def test_pruning_frame(no_retraining_run):
+    records = no_retraining_run[0]
+    frame = pruning_frame(records)
+    assert len(frame) == len(records)
+    assert {"rank_1", "rank_2", "rank_3", "candidate_val_accuracy_1", "parameters",
+            "test_accuracy", "retrained", "seconds"} <= set(frame.columns)
+    assert frame["layer"].isna().tolist() == [True] + [False] * (len(records) - 1)
+    assert frame["rank_2"].tolist() == [r["ranks"][1] for r in records]
+
+
+# --------------------------------------------------------------------------------------------
+# baselines
+
+
+def test_one_shot_svd_curve_with_budgets(trained, data):
+    _, state0 = trained
+    floor = double_mlp_parameter_count(64, WIDTHS, (0, 0, 0), 10)
+    budgets = [floor, floor + 500, 1200, 1800, state0.parameters]
+    for mapping in ("energy", "fraction"):
+        curve = one_shot_svd_curve(state0, data, parameter_budgets=budgets, mapping=mapping)
+        assert len(curve) == len(budgets) and curve["budget"].tolist() == budgets
+        assert (curve["parameters"] <= curve["budget"]).all()
+        assert curve["parameters"].is_monotonic_increasing
+        rank_columns = curve[["rank_1", "rank_2", "rank_3"]].to_numpy().tolist()
+        for ranks, count in zip(rank_columns, curve["parameters"], strict=True):
+            assert count == double_mlp_parameter_count(64, WIDTHS, ranks, 10)
+        assert curve["parameters"].iloc[-1] == state0.parameters
+        assert curve["test_accuracy"].iloc[-1] == accuracy(state0, data["x_test"],
+                                                           data["y_test"])
+        assert curve["test_accuracy"].iloc[-1] > curve["test_accuracy"].iloc[0]
+        assert curve["parameters"].iloc[0] == floor
+
+
+def test_one_shot_svd_at_harmonic_ranks_is_harmonic_pruning_without_retraining(
+        trained, data, no_retraining_run):
+    # Without retraining each step truncates one layer's SVD, so every state of the run is the
+    # one-shot truncation of the trained network at its ranks.
+    records = no_retraining_run[0][::6]
+    curve = one_shot_svd_curve(trained[1], data, ranks=[r["ranks"] for r in records])
+    assert curve["parameters"].tolist() == [r["parameters"] for r in records]
+    n_test = len(data["y_test"])
+    for rec, acc in zip(records, curve["test_accuracy"], strict=True):
+        assert abs(rec["test_accuracy"] - acc) <= 2 / n_test  # float32 factors differ slightly
+
+
+def test_magnitude_pruning_without_retraining_budget(trained, data, no_retraining_run):
+    _, state0 = trained
+    records = no_retraining_run[0]
+    curve = magnitude_pruning_curve(state0, data, records, n_budgets=6)
+    dense_total = dense_mlp_parameter_count(64, WIDTHS, 10)
+    assert len(curve) == 6 and curve["iteration"].tolist()[0] == 0
+    assert curve["iteration"].tolist()[-1] == records[-1]["iteration"]
+    assert (curve["parameters"] == np.minimum(curve["target_parameters"], dense_total)).all()
+    assert (curve["retrain_batches"] == 0).all()
+    # the dense copy at full budget is the trained network
+    assert curve["test_accuracy"].iloc[0] == pytest.approx(
+        accuracy(state0, data["x_test"], data["y_test"]), abs=1.5 / len(data["y_test"]))
+    assert curve["test_accuracy"].iloc[0] > curve["test_accuracy"].iloc[-1]
+
+
+def test_magnitude_pruning_keeps_its_mask_while_retraining(trained, data):
+    # Budgets below the dense network's 1754 parameters, with retraining in between.
+    records = [{"iteration": 0, "parameters": 2522, "retrain_batches_total": 0},
+               {"iteration": 5, "parameters": 1200, "retrain_batches_total": 3},
+               {"iteration": 9, "parameters": 700, "retrain_batches_total": 6}]
+    curve = magnitude_pruning_curve(trained[1], data, records, n_budgets=3,
+                                    retrain_batch_size=64, seed=1)
+    assert curve["iteration"].tolist() == [0, 5, 9]
+    assert curve["retrain_batches"].tolist() == [0, 3, 6]
+    # honest counts (non-zero weights + biases) after retraining: pruned weights stayed zero
+    assert curve["parameters"].tolist() == [dense_mlp_parameter_count(64, WIDTHS, 10), 1200, 700]
+    one_shot = magnitude_pruning_curve(trained[1], data, records, iterations=[9],
+                                       retrain_batch_size=64, schedule="one_shot", seed=1)
+    assert one_shot["parameters"].tolist() == [700]
+    assert one_shot["retrain_batches"].tolist() == [6]
+
+
+def test_from_scratch_comparison(data):
+    archs = [{"name": "dense", "widths": (8, 6), "ranks": None},
+             {"name": "double", "widths": (16, 16), "ranks": (4, 3)}]
+    runs, summary = from_scratch_comparison(data, architectures=archs, seeds=(0, 1), epochs=2,
+                                            batch_size=128, patience=1)
+    assert len(runs) == 4 and summary["architecture"].tolist() == ["dense", "double"]
+    assert summary["parameters"].tolist() == [dense_mlp_parameter_count(64, (8, 6), 10),
+                                              double_mlp_parameter_count(64, (16, 16), (4, 3),
+                                                                         10)]
+    assert (summary["runs"] == 2).all()
+    dense = runs[runs["architecture"] == "dense"]["test_accuracy"]
+    assert summary["test_accuracy_mean"].iloc[0] == pytest.approx(dense.mean())
+    assert summary["test_accuracy_std"].iloc[0] == pytest.approx(dense.std(ddof=1))
+    assert runs["seed"].tolist() == [0, 1, 0, 1] and (runs["test_accuracy"] > 0.1).all()
+
+
+# --------------------------------------------------------------------------------------------
+# bad input
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"retrain_batches": 0}, {"retrain_batch_size": -1}, {"accuracy_drop": -0.01},
+    {"accuracy_drop": float("nan")}, {"retrain_every": 0}, {"rank_threshold": -1},
+    {"max_iterations": -1}, {"learning_rate": 0.0}, {"rank_rtol": 0.0}, {"tie_break": "random"},
+    {"seed": -1}, {"retrain_batches": 2.5},
+])
+def test_bad_arguments_raise_before_any_work(trained, data, tmp_path, kwargs):
+    with pytest.raises(ValueError):
+        harmonic_pruning(trained[1], data, state_dir=tmp_path / "s", **kwargs)
+    assert not (tmp_path / "s").exists()
+
+
+def test_bad_data_and_states_raise(trained, data):
+    _, state0 = trained
+    with pytest.raises(ValueError, match="lacks"):
+        harmonic_pruning(state0, {k: v for k, v in data.items() if k != "x_test"})
+    with pytest.raises(ValueError, match="features"):
+        harmonic_pruning(state0, {**data, "x_val": data["x_val"][:, :10]})
+    with pytest.raises(ValueError, match="class indices"):
+        harmonic_pruning(state0, {**data, "y_test": data["y_test"] + 10})
+    with pytest.raises(ValueError, match="rank of hidden layer 2"):  # rank above the width
+        PruningState([np.zeros((4, 3)), np.zeros((5, 6)), np.zeros((5, 2))],
+                     [np.zeros((3, 5)), np.zeros((6, 5)), np.zeros((2, 2))],
+                     [np.zeros(5), np.zeros(5), np.zeros(2)], np.zeros((2, 3)), np.zeros(3))
+    with pytest.raises(ValueError, match="columns"):
+        PruningState([np.zeros((4, 3))], [np.zeros((2, 5))], [np.zeros(5)], np.zeros((5, 3)),
+                     np.zeros(3))
+    with pytest.raises(ValueError, match="cannot raise a rank"):
+        one_shot_svd_curve(state0, data, ranks=[(17, 16, 16)])
+    with pytest.raises(ValueError, match="below"):
+        one_shot_svd_curve(state0, data, parameter_budgets=[10])
+    with pytest.raises(ValueError, match="exactly one"):
+        one_shot_svd_curve(state0, data)
+    with pytest.raises(ValueError):
+        magnitude_pruning_curve(state0, data, [{"iteration": 0, "parameters": 5}])
+    with pytest.raises(ValueError):
+        magnitude_pruning_curve(state0, data, [], n_budgets=3)
+    with pytest.raises(ValueError, match="rank 0"):
+        truncate_layer(state0.replace_layer(0, state0.v[0][:, :0], state0.u[0][:0]), 0)
+    with pytest.raises(ValueError, match="above"):
+        from_scratch_comparison(data, architectures=[{"widths": (8,), "ranks": (9,)}])
+    with pytest.raises(ValueError, match="seeds"):
+        from_scratch_comparison(data, seeds=())
