@@ -4,7 +4,8 @@
 #   snakemake --cores N --configfile config/demo.yaml --directory demo    the offline demo
 #
 # The DAG, stage by stage: data -> training -> subsets -> bounds, widths -> figures, tables,
-# claims; random layers (Figure 2) and Figure 1 need no data.
+# claims; random layers (Figure 2) and Figure 1 need no data; data -> double-layer networks ->
+# harmonic pruning -> baselines -> Figure 5 and the pruning figure (section V).
 
 from snakemake.utils import min_version
 
@@ -18,6 +19,7 @@ include: "workflow/rules/subsets.smk"
 include: "workflow/rules/bounds.smk"
 include: "workflow/rules/widths.smk"
 include: "workflow/rules/random_layers.smk"
+include: "workflow/rules/pruning.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/claims.smk"
@@ -32,6 +34,15 @@ rule all:
         expand("figures/appendix/{network}.pdf", network=APPENDIX_NETWORKS),
         expand("figures/tables/{table}.{ext}", table=["table1", "networks"],
                ext=["csv", "md", "tex"]),
+        "figures/tables/parameters.csv",
         "figures/claims.md",
         "results/claims.json",
+        branch(
+            PRUNED_NETWORKS,
+            then=[
+                "figures/fig5_harmonic_pruning.pdf",
+                "figures/pruning_baselines.pdf",
+                "figures/tables/from_scratch.csv",
+            ],
+        ),
     default_target: True

@@ -17,8 +17,8 @@ class ConfigError(ValueError):
 def check_config(config: Mapping) -> None:
     """Raise :class:`ConfigError` for the first cross-key inconsistency in ``config``.
 
-    Checks that the figure networks are configured networks, and that the random layers of
-    Figure 2 and the sphere samples can show anything.
+    Checks that the figure networks are configured networks, that the random layers of
+    Figure 2 can show anything, and that the from-scratch architectures' ranks fit their widths.
     """
     networks = config["networks"]
     for name in config["figure_networks"]:
@@ -31,3 +31,15 @@ def check_config(config: Mapping) -> None:
             raise ConfigError(
                 f"random_layers.shapes[{i}]: {shape} has a dimension below 2, so its only "
                 "singular value is exact and the figure shows nothing; use m, n >= 2")
+    pruning = config.get("pruning", {})
+    for i, arch in enumerate(pruning.get("from_scratch", {}).get("architectures", [])):
+        ranks, widths = arch["ranks"], arch["widths"]
+        if ranks is None:
+            continue
+        key = f"pruning.from_scratch.architectures[{i}]"
+        if len(ranks) != len(widths):
+            raise ConfigError(f"{key}: ranks {ranks} need one entry per width of {widths}")
+        for rank, width in zip(ranks, widths, strict=True):
+            if rank > width:
+                raise ConfigError(f"{key}: rank {rank} is above its layer's width {width}; a "
+                                  "layer's rank is at most min(inputs, width)")

@@ -23,18 +23,33 @@ check_config(config)
 NETWORKS = sorted(config["networks"])
 FIGURE_NETWORKS = list(config["figure_networks"])
 APPENDIX_NETWORKS = [name for name in NETWORKS if name not in FIGURE_NETWORKS]
-DATASETS = sorted({network["dataset"] for network in config["networks"].values()})
 RAW_DIR = config["data"]["raw_dir"]
+PRUNED_NETWORKS = list(config["pruning"]["networks"])
+DATASETS = sorted(
+    {net["dataset"] for net in config["networks"].values()}
+    | {net["dataset"] for net in config["pruning"]["networks"].values()}
+)
 
 
 wildcard_constraints:
     network="|".join(NETWORKS),
     dataset="|".join(DATASETS),
+    pruned="|".join(PRUNED_NETWORKS) or "(?!)",
 
 
 def network_dataset(wildcards):
     """The prepared data set that a network is trained on."""
     return f"results/data/{config['networks'][wildcards.network]['dataset']}.npz"
+
+
+def pruned_network_dataset(wildcards):
+    """The prepared data set that a double-layer network is trained and pruned on."""
+    return f"results/data/{config['pruning']['networks'][wildcards.pruned]['dataset']}.npz"
+
+
+def pruned_outputs(pattern):
+    """Input function: ``pattern`` formatted for every network to prune, by name."""
+    return {name: pattern.format(pruned=name) for name in PRUNED_NETWORKS}
 
 
 def network_outputs(pattern):

@@ -116,3 +116,49 @@ rule appendix_figure:
         runtime=10,
     script:
         "../../scripts/appendix_figure.py"
+
+
+rule fig5_harmonic_pruning:
+    input:
+        unpack(lambda wildcards: pruned_outputs("results/pruning/{pruned}/harmonic_pruning.csv")),
+    output:
+        pdf=report("figures/fig5_harmonic_pruning.pdf",
+                   caption="../report/fig5_harmonic_pruning.rst", category="Figures"),
+        png="figures/fig5_harmonic_pruning.png",
+    params:
+        style=config["plot"],
+    log:
+        "logs/figures/fig5_harmonic_pruning.log",
+    benchmark:
+        "results/benchmarks/figures/fig5_harmonic_pruning.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/fig5_harmonic_pruning.py"
+
+
+rule pruning_baselines_figure:
+    input:
+        unpack(lambda wildcards: pruned_outputs("results/pruning/{pruned}/baselines.csv")),
+    output:
+        pdf=report("figures/pruning_baselines.pdf", caption="../report/pruning_baselines.rst",
+                   category="Beyond the paper"),
+        png="figures/pruning_baselines.png",
+    params:
+        style=config["plot"],
+    log:
+        "logs/figures/pruning_baselines.log",
+    benchmark:
+        "results/benchmarks/figures/pruning_baselines.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/pruning_baselines_figure.py"

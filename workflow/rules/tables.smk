@@ -26,3 +26,45 @@ rule training_tables:
         runtime=10,
     script:
         "../../scripts/training_tables.py"
+
+
+rule parameter_table:
+    output:
+        table=report("figures/tables/parameters.csv", caption="../report/parameters_table.rst",
+                     category="Tables"),
+        other=multiext("figures/tables/parameters", ".md", ".tex"),
+    params:
+        input_dims=config["pruning"]["parameter_table_inputs"],
+    log:
+        "logs/tables/parameter_table.log",
+    benchmark:
+        "results/benchmarks/tables/parameter_table.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/parameter_table.py"
+
+
+rule from_scratch_table:
+    input:
+        unpack(lambda wildcards: pruned_outputs("results/pruning/{pruned}/from_scratch_summary.csv")),
+    output:
+        table=report("figures/tables/from_scratch.csv", caption="../report/from_scratch_table.rst",
+                     category="Tables"),
+        other=multiext("figures/tables/from_scratch", ".md", ".tex"),
+    log:
+        "logs/tables/from_scratch_table.log",
+    benchmark:
+        "results/benchmarks/tables/from_scratch_table.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/from_scratch_table.py"

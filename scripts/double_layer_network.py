@@ -1,0 +1,37 @@
+"""Train a double-layer MLP at full rank (double-p-product init, Adam, early stopping)."""
+
+import shutil
+from pathlib import Path
+
+from relusv.data import load_prepared
+from relusv.models import build_mlp
+from relusv.results import atomic_path, rule_run, write_json
+from relusv.training import evaluate_accuracy, train_mlp
+
+with rule_run(snakemake) as log:
+    spec, output = snakemake.params.network, snakemake.output
+    work = Path(snakemake.params.resume_dir)  # survives a kill; snakemake never deletes it
+    data, metadata = load_prepared(snakemake.input.data)
+    sizes = [metadata["input_dim"], *spec["widths"]]
+    full_ranks = [min(n, m) for n, m in zip(sizes, sizes[1:])]
+    model = build_mlp(metadata["input_dim"], spec["widths"], metadata["n_classes"],
+                      ranks=full_ranks, init=f"{spec['init_target']}_p_product", p=spec["p"],
+                      seed=spec["seed"], name=snakemake.wildcards.pruned)
+    result = train_mlp(model, data["x_train"], data["y_train"], data["x_val"], data["y_val"],
+                       epochs=spec["max_epochs"], batch_size=spec["batch_size"],
+                       seed=spec["seed"], learning_rate=spec["learning_rate"],
+                       early_stopping=spec["patience"], checkpoint_dir=work / "checkpoints",
+                       history_csv=work / "history.csv", backup_dir=work / "backup")
+    accuracies = {f"{split}_accuracy": evaluate_accuracy(model, data[f"x_{split}"],
+                                                         data[f"y_{split}"])
+                  for split in ("train", "val", "test")}
+    log.info("%s: %s, best epoch %s", snakemake.wildcards.pruned, accuracies, result.best_epoch)
+    with atomic_path(output.model) as tmp:
+        model.save(tmp)
+    write_json(output.summary, {
+        "network": snakemake.wildcards.pruned, "dataset": metadata["dataset"],
+        "input_dim": metadata["input_dim"], "classes": metadata["n_classes"],
+        "widths": spec["widths"], "ranks": full_ranks, "parameters": model.count_params(),
+        "epochs_run": len(result.history), "best_epoch": result.best_epoch,
+        "seconds": result.seconds, **accuracies})
+    shutil.rmtree(work)

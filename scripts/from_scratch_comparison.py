@@ -1,0 +1,16 @@
+"""Claim C8: small dense, low-rank double-layer and wide dense MLPs trained from scratch."""
+
+from relusv.data import load_prepared
+from relusv.pruning import from_scratch_comparison
+from relusv.results import rule_run, write_csv
+
+with rule_run(snakemake) as log:
+    params = snakemake.params
+    data, metadata = load_prepared(snakemake.input.data)
+    runs, summary = from_scratch_comparison(
+        data, architectures=params.architectures, seeds=params.seeds, epochs=params.max_epochs,
+        batch_size=params.batch_size, patience=params.patience, classes=metadata["n_classes"])
+    for frame in (runs, summary):
+        frame.insert(0, "network", snakemake.wildcards.pruned)
+    write_csv(snakemake.output.runs, runs)
+    write_csv(snakemake.output.summary, summary)

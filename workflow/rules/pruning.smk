@@ -1,0 +1,107 @@
+# Pruning (section V): double-layer MLPs trained at full rank, harmonic pruning to zero
+# parameters (Figure 5), the baselines the paper lacks (magnitude pruning, one-shot truncated
+# SVD) and the from-scratch comparison of claim C8.
+
+
+rule double_layer_network:
+    input:
+        data=pruned_network_dataset,
+    output:
+        model="results/pruning/{pruned}/model.keras",
+        summary="results/pruning/{pruned}/summary.json",
+    params:
+        network=lambda wildcards: config["pruning"]["networks"][wildcards.pruned],
+        resume_dir=lambda wildcards: f"results/pruning/{wildcards.pruned}/training_resume",
+    log:
+        "logs/pruning/double_layer_network_{pruned}.log",
+    benchmark:
+        "results/benchmarks/pruning/double_layer_network_{pruned}.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    script:
+        "../../scripts/double_layer_network.py"
+
+
+rule harmonic_pruning:
+    input:
+        data=pruned_network_dataset,
+        model=rules.double_layer_network.output.model,
+    output:
+        pruning="results/pruning/{pruned}/harmonic_pruning.csv",
+    params:
+        retrain_batches=config["pruning"]["retrain_batches"],
+        retrain_batch_size=config["pruning"]["retrain_batch_size"],
+        accuracy_drop=config["pruning"]["accuracy_drop"],
+        retrain_every=config["pruning"]["retrain_every"],
+        rank_threshold=config["pruning"]["rank_threshold"],
+        max_iterations=config["pruning"]["max_iterations"],
+        seed=config["pruning"]["seed"],
+        state_dir=lambda wildcards: f"results/pruning/{wildcards.pruned}/pruning_resume",
+    log:
+        "logs/pruning/harmonic_pruning_{pruned}.log",
+    benchmark:
+        "results/benchmarks/pruning/harmonic_pruning_{pruned}.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    script:
+        "../../scripts/harmonic_pruning.py"
+
+
+rule pruning_baselines:
+    input:
+        data=pruned_network_dataset,
+        model=rules.double_layer_network.output.model,
+        pruning=rules.harmonic_pruning.output.pruning,
+    output:
+        baselines="results/pruning/{pruned}/baselines.csv",
+    params:
+        n_budgets=config["pruning"]["baselines"]["n_budgets"],
+        svd_mapping=config["pruning"]["baselines"]["svd_mapping"],
+        retrain_batch_size=config["pruning"]["retrain_batch_size"],
+        seed=config["pruning"]["seed"],
+    log:
+        "logs/pruning/pruning_baselines_{pruned}.log",
+    benchmark:
+        "results/benchmarks/pruning/pruning_baselines_{pruned}.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    script:
+        "../../scripts/pruning_baselines.py"
+
+
+rule from_scratch_comparison:
+    input:
+        data=pruned_network_dataset,
+    output:
+        runs="results/pruning/{pruned}/from_scratch_runs.csv",
+        summary="results/pruning/{pruned}/from_scratch_summary.csv",
+    params:
+        architectures=config["pruning"]["from_scratch"]["architectures"],
+        seeds=config["pruning"]["from_scratch"]["seeds"],
+        max_epochs=config["pruning"]["from_scratch"]["max_epochs"],
+        patience=config["pruning"]["from_scratch"]["patience"],
+        batch_size=lambda wildcards: config["pruning"]["networks"][wildcards.pruned]["batch_size"],
+    log:
+        "logs/pruning/from_scratch_comparison_{pruned}.log",
+    benchmark:
+        "results/benchmarks/pruning/from_scratch_comparison_{pruned}.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=480,
+    script:
+        "../../scripts/from_scratch_comparison.py"
