@@ -18,7 +18,7 @@ venv: $(VENV)/.installed
 
 ## make test: the whole suite (unit tests in seconds, the end-to-end demo DAG in minutes)
 test: venv
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadfile
 
 ## make lint: ruff on the code, snakemake's own linter on the workflow
 lint: venv

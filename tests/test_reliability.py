@@ -20,7 +20,7 @@ from conftest import ROOT, demo_config, run_snakemake, write_override
 from relusv.models import build_mlp
 from relusv.training import checkpoint_files, load_checkpoint
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reliability")]
+pytestmark = pytest.mark.slow
 
 DEMO = demo_config()
 TRAINING = "results/training/digits_32"

@@ -1,7 +1,7 @@
 """The demo DAG end to end: every figure, table and claims file, and Snakemake's rerun logic.
 
 One run of the whole demo (minutes) is shared by the tests of this module; they run on one
-pytest-xdist worker (``xdist_group``) while the unit tests use the other.
+pytest-xdist worker (``make test`` distributes by file) while other files use the other.
 """
 
 import json
@@ -13,7 +13,7 @@ import pytest
 from conftest import demo_config, run_snakemake, write_override
 from PIL import Image
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo_dag")]
+pytestmark = pytest.mark.slow
 
 DEMO = demo_config()
 FIGURE_PANELS = {"fig1_relu_layer": 2, "fig2_random_layers": 4,
