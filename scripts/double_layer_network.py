@@ -1,6 +1,7 @@
 """Train a double-layer MLP at full rank (double-p-product init, Adam, early stopping)."""
 
 import shutil
+from itertools import pairwise
 from pathlib import Path
 
 from relusv.data import load_prepared
@@ -13,7 +14,7 @@ with rule_run(snakemake) as log:
     work = Path(snakemake.params.resume_dir)  # survives a kill; snakemake never deletes it
     data, metadata = load_prepared(snakemake.input.data)
     sizes = [metadata["input_dim"], *spec["widths"]]
-    full_ranks = [min(n, m) for n, m in zip(sizes, sizes[1:])]
+    full_ranks = [min(n, m) for n, m in pairwise(sizes)]
     model = build_mlp(metadata["input_dim"], spec["widths"], metadata["n_classes"],
                       ranks=full_ranks, init=f"{spec['init_target']}_p_product", p=spec["p"],
                       seed=spec["seed"], name=snakemake.wildcards.pruned)

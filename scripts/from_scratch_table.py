@@ -1,10 +1,17 @@
 """Test accuracy of the from-scratch comparison (claim C8), mean and spread over seeds."""
 
+import json
+
 import pandas as pd
 
 from relusv.results import rule_run
 from relusv.tables import from_scratch_table, write_table
 
 with rule_run(snakemake):
-    summaries = {network: pd.read_csv(path) for network, path in snakemake.input.items()}
-    write_table(from_scratch_table(summaries), snakemake.output.table.removesuffix(".csv"))
+    networks, inputs = snakemake.params.pruned_networks, snakemake.input
+    summaries = {name: pd.read_csv(path)
+                 for name, path in zip(networks, inputs.summaries, strict=True)}
+    trained = {name: json.loads(open(path).read())
+               for name, path in zip(networks, inputs.trained, strict=True)}
+    write_table(from_scratch_table(summaries, trained=trained),
+                snakemake.output.table.removesuffix(".csv"))

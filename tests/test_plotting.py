@@ -286,3 +286,186 @@ def test_plot_functions_check_their_inputs():
         plotting.plot_relu_singular_values({"net": bad})
     with pytest.raises(ValueError, match="missing columns"):
         plotting.plot_appendix("net", bounds_frame(), widths_frame().drop(columns="stderr"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Figure 5 (harmonic pruning) and the pruning baselines
+# ---------------------------------------------------------------------------------------------
+
+
+def pruning_frame(network="net_a", start=(10, 8, 6), fail_below=3, acc=0.95, floor=0.1):
+    """A harmonic pruning table with the workflow's columns: one rank dropped per iteration
+    (from the layer with the largest rank), test accuracy ``acc`` while the rank sum is at least
+    ``fail_below`` and ``floor`` after."""
+    ranks = list(start)
+    rows = []
+    iteration = 0
+    while True:
+        accuracy = acc if sum(ranks) >= fail_below else floor
+        rows.append({
+            "network": network, "iteration": iteration,
+            "layer": pd.NA if iteration == 0 else 1 + iteration % 3,
+            "rank_1": ranks[0], "rank_2": ranks[1], "rank_3": ranks[2],
+            "parameters": 1000 + 50 * sum(ranks), "val_accuracy": accuracy,
+            "test_accuracy": accuracy, "val_accuracy_before_retraining": accuracy,
+            "retrained": iteration % 4 == 0, "retrain_reason": "", "retrain_batches_total": 0,
+            "dropped_singular_value": np.nan if iteration == 0 else 0.1,
+            "seconds": 0.01, "decision_seconds": 0.005,
+            "candidate_val_accuracy_1": accuracy, "candidate_val_accuracy_2": accuracy,
+            "candidate_val_accuracy_3": accuracy,
+        })
+        if sum(ranks) == 0:
+            break
+        ranks[int(np.argmax(ranks))] -= 1
+        iteration += 1
+    return pd.DataFrame(rows)
+
+
+def baselines_frame(network="net_a", methods=("harmonic", "magnitude", "one_shot_svd")):
+    harmonic = pruning_frame(network)
+    rows = []
+    for method in methods:
+        source = harmonic if method == "harmonic" else harmonic.iloc[::4]
+        scale = {"harmonic": 1.0, "magnitude": 0.8, "one_shot_svd": 0.6}[method]
+        rows.append(pd.DataFrame({
+            "network": network, "method": method, "parameters": source["parameters"],
+            "val_accuracy": source["val_accuracy"] * scale,
+            "test_accuracy": source["test_accuracy"] * scale,
+        }))
+    return pd.concat(rows, ignore_index=True)
+
+
+FIGURES.update({
+    "fig5": (
+        lambda: plotting.plot_harmonic_pruning(
+            {"net_a": pruning_frame("net_a"), "net_b": pruning_frame("net_b", fail_below=0)}
+        ),
+        2,
+    ),
+    "pruning_baselines": (
+        lambda: plotting.plot_pruning_baselines(
+            {"net_a": baselines_frame("net_a"), "net_b": baselines_frame("net_b"),
+             "net_c": baselines_frame("net_c", methods=("harmonic",))}
+        ),
+        3,
+    ),
+})
+
+
+@pytest.mark.parametrize("name", ["fig5", "pruning_baselines"])
+def test_pruning_figures_panel_counts_and_metadata(tmp_path, name):
+    # FIGURES was extended after the parametrised tests above were collected: run them here
+    test_each_figure_has_the_expected_panels(name)
+    test_save_figure_writes_pdf_and_png_with_panel_metadata(tmp_path, name)
+
+
+def _by_gid(ax, prefix):
+    return {line.get_gid(): line for line in ax.get_lines()
+            if (line.get_gid() or "").startswith(prefix)}
+
+
+def _twin_of(fig, ax):
+    twins = [other for other in fig.axes
+             if other is not ax and other in ax._twinned_axes.get_siblings(ax)]
+    assert len(twins) == 1
+    return twins[0]
+
+
+def test_figure5_twin_accuracy_axes_exist_but_are_not_panels(tmp_path):
+    frames = {"cifar": pruning_frame("cifar"), "mnist": pruning_frame("mnist")}
+    fig = plotting.plot_harmonic_pruning(frames)
+    assert len(fig.axes) == 4  # two panels, each with its twin
+    panels = [ax for ax in fig.axes if ax.get_title(loc="left")]
+    assert [ax.get_title(loc="left") for ax in panels] == ["(a) cifar", "(b) mnist"]
+    for ax in panels:
+        twin = _twin_of(fig, ax)
+        assert twin.get_ylabel() == "test accuracy"
+        assert twin.get_ylim() == pytest.approx((0.0, 1.02))
+    assert plotting.count_panels(fig) == 2
+    png = tmp_path / "fig5.png"
+    assert plotting.save_figure(fig, tmp_path / "fig5.pdf", png, dpi=50) == 2
+    with Image.open(png) as image:
+        assert image.text["Panels"] == "2"
+
+
+def test_figure5_draws_ranks_in_layer_colours_and_accuracy_on_the_twin():
+    frame = pruning_frame("net")
+    fig = plotting.plot_harmonic_pruning({"net": frame})
+    ax = fig.axes[0]
+    twin = _twin_of(fig, ax)
+    colours = plotting.layer_colors(LAYERS)
+    ranks = _by_gid(ax, "rank/")
+    assert sorted(ranks) == ["rank/layer1", "rank/layer2", "rank/layer3"]
+    for layer in LAYERS:
+        line = ranks[f"rank/layer{layer}"]
+        np.testing.assert_array_equal(line.get_xdata(), frame["iteration"])
+        np.testing.assert_array_equal(line.get_ydata(), frame[f"rank_{layer}"])
+        assert matplotlib.colors.to_rgba(line.get_color()) == pytest.approx(
+            matplotlib.colors.to_rgba(colours[layer]))
+    assert not _by_gid(ax, "test_accuracy")  # accuracy lives on the twin only
+    accuracy = _by_gid(twin, "test_accuracy")["test_accuracy"]
+    np.testing.assert_allclose(accuracy.get_ydata(), frame["test_accuracy"])
+    assert matplotlib.colors.to_rgba(accuracy.get_color()) == matplotlib.colors.to_rgba("black")
+
+
+def test_figure5_marks_the_first_iteration_below_half_for_good():
+    frame = pruning_frame("net", fail_below=3)
+    # a dip below 50 % that recovers must not be marked
+    frame.loc[5, "test_accuracy"] = 0.3
+    expected = int(frame.loc[frame["rank_1"] + frame["rank_2"] + frame["rank_3"] < 3,
+                             "iteration"].min())
+    fig = plotting.plot_harmonic_pruning({"net": frame})
+    ax = fig.axes[0]
+    marks = _by_gid(ax, "permanent_drop")
+    assert list(marks) == ["permanent_drop"]
+    assert list(marks["permanent_drop"].get_xdata()) == [expected, expected]
+    row = frame.loc[frame["iteration"] == expected].iloc[0]
+    ranks = f"{row['rank_1']}, {row['rank_2']}, {row['rank_3']}"
+    labels = [t.get_text() for t in _twin_of(fig, ax).texts]
+    assert labels == [f"iteration {expected}\nranks ({ranks})"]
+
+
+def test_figure5_without_a_permanent_drop_has_no_mark():
+    frame = pruning_frame("net", fail_below=0)  # accuracy never falls
+    fig = plotting.plot_harmonic_pruning({"net": frame})
+    assert not _by_gid(fig.axes[0], "permanent_drop")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["layer 1", "layer 2", "layer 3", "test accuracy (right)"]
+
+
+def test_pruning_baselines_one_line_per_method_with_spelled_out_names():
+    fig = plotting.plot_pruning_baselines(
+        {"net_a": baselines_frame("net_a"), "net_b": baselines_frame("net_b", ("harmonic",))}
+    )
+    panel_a, panel_b = fig.axes
+    assert [panel_a.get_title(loc="left"), panel_b.get_title(loc="left")] == [
+        "(a) net_a", "(b) net_b"]
+    lines = _by_gid(panel_a, "method/")
+    assert sorted(lines) == ["method/harmonic", "method/magnitude", "method/one_shot_svd"]
+    for line in lines.values():
+        x = np.asarray(line.get_xdata(), dtype=float)
+        assert np.all(np.diff(x) >= 0)  # sorted by parameter count
+    assert len(lines["method/magnitude"].get_xdata()) == len(pruning_frame().iloc[::4])
+    assert list(_by_gid(panel_b, "method/")) == ["method/harmonic"]
+    assert panel_a.get_xscale() == "log"
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["harmonic pruning", "magnitude pruning", "one-shot truncated SVD"]
+    assert {line.get_linestyle() for line in lines.values()} == {"-", "--", ":"}
+
+
+def test_pruning_figures_check_their_inputs():
+    with pytest.raises(ValueError, match="rank_<layer>"):
+        plotting.plot_harmonic_pruning({"net": pruning_frame().drop(columns=["rank_1", "rank_2",
+                                                                             "rank_3"])})
+    with pytest.raises(ValueError, match="missing columns"):
+        plotting.plot_harmonic_pruning({"net": pruning_frame().drop(columns="test_accuracy")})
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plotting.plot_harmonic_pruning({})
+    with pytest.raises(ValueError, match="threshold"):
+        plotting.plot_harmonic_pruning({"net": pruning_frame()}, threshold=1.5)
+    bad = baselines_frame()
+    bad.loc[0, "method"] = "lottery"
+    with pytest.raises(ValueError, match="unknown method"):
+        plotting.plot_pruning_baselines({"net": bad})
+    with pytest.raises(ValueError, match="missing columns"):
+        plotting.plot_pruning_baselines({"net": baselines_frame().drop(columns="parameters")})

@@ -139,3 +139,104 @@ def test_latex_escape():
     assert tables.latex_escape("a_b & 50% #1 $x$ {y} ~^\\") == (
         r"a\_b \& 50\% \#1 \$x\$ \{y\} \textasciitilde{}\textasciicircum{}\textbackslash{}"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# section V-C: parameter counts (C7) and the from-scratch comparison (C8)
+# ---------------------------------------------------------------------------------------------
+
+
+def _dense(sizes):
+    return sum(n * m + m for n, m in zip(sizes[:-1], sizes[1:], strict=True))
+
+
+def test_parameter_table_exact_counts_for_cifar10_and_mnist():
+    table = tables.parameter_table({"CIFAR-10": 3072, "MNIST": 784})
+    assert list(table.columns) == ["architecture", "CIFAR-10", "MNIST"]
+    assert list(table["architecture"]) == [
+        "dense (100, 100, 100)", "double (100, 100, 100) ranks (18, 8, 6)", "dense (20, 9, 7)"]
+    rows = table.set_index("architecture")
+    # the paper's numbers (section V-C)
+    assert rows.loc["dense (100, 100, 100)", "CIFAR-10"] == 328_510
+    assert rows.loc["double (100, 100, 100) ranks (18, 8, 6)", "CIFAR-10"] == 61_206
+    # by hand: dense 784-100-100-100-10
+    assert rows.loc["dense (100, 100, 100)", "MNIST"] == 78_500 + 10_100 + 10_100 + 1_010 == 99_710
+    # double-layers r (n + m) + m, dense output 100 * 10 + 10
+    double_mnist = (18 * (784 + 100) + 100) + (8 * 200 + 100) + (6 * 200 + 100) + 1_010
+    assert double_mnist == 20_022
+    assert rows.loc["double (100, 100, 100) ranks (18, 8, 6)", "MNIST"] == double_mnist
+    assert rows.loc["dense (20, 9, 7)", "CIFAR-10"] == _dense((3072, 20, 9, 7, 10)) == 61_799
+    assert rows.loc["dense (20, 9, 7)", "MNIST"] == _dense((784, 20, 9, 7, 10)) == 16_039
+    assert all(str(table[c].dtype) == "int64" for c in ("CIFAR-10", "MNIST"))
+
+
+def test_parameter_table_takes_architectures_and_classes():
+    archs = [{"widths": (4, 3), "ranks": None}, {"name": "tiny", "widths": (4, 3), "ranks": (1, 1)}]
+    table = tables.parameter_table({"iris": 4}, classes=3, architectures=archs)
+    assert list(table["architecture"]) == ["dense (4, 3)", "tiny"]
+    assert table["iris"].tolist() == [_dense((4, 4, 3, 3)), (1 * 8 + 4) + (1 * 7 + 3) + 3 * 3 + 3]
+
+
+def test_parameter_table_rejects_bad_input():
+    with pytest.raises(ValueError, match="input_dims"):
+        tables.parameter_table({})
+    with pytest.raises(ValueError, match="widths"):
+        tables.parameter_table({"a": 4}, architectures=[{"ranks": None}])
+    with pytest.raises(ValueError, match="distinct"):
+        tables.parameter_table({"a": 4}, architectures=[{"widths": (2,)}, {"widths": (2,)}])
+    with pytest.raises(ValueError):
+        tables.parameter_table({"a": 4}, architectures=[{"widths": (2,), "ranks": (1, 1)}])
+
+
+def scratch_summary(network, rows=(("dense (20, 9, 7)", 61_799, 0.40, 0.010),
+                                   ("double (100, 100, 100) ranks (18, 8, 6)", 61_206, 0.50, 0.012),
+                                   ("dense (100, 100, 100)", 328_510, 0.53, 0.004))):
+    return pd.DataFrame([
+        {"network": network, "architecture": arch, "parameters": params, "runs": 5,
+         "test_accuracy_mean": mean, "test_accuracy_std": std,
+         "test_accuracy_min": mean - 2 * std, "test_accuracy_max": mean + 2 * std}
+        for arch, params, mean, std in rows
+    ])
+
+
+def test_from_scratch_table_one_row_per_network_and_architecture(tmp_path):
+    one_run = scratch_summary("mnist_double",
+                              rows=(("dense (20, 9, 7)", 16_039, 0.9, float("nan")),))
+    one_run["runs"] = 1
+    table = tables.from_scratch_table({"cifar10_double": scratch_summary("ignored"),
+                                       "mnist_double": one_run})
+    assert list(table.columns) == list(tables.FROM_SCRATCH_COLUMNS)
+    assert list(table["network"]) == ["cifar10_double"] * 3 + ["mnist_double"]
+    assert table.loc[1, "architecture"] == "double (100, 100, 100) ranks (18, 8, 6)"
+    assert table.loc[1, "parameters"] == 61_206 and table.loc[1, "runs"] == 5
+    assert table.loc[0, "test_accuracy"] == "0.4000 ± 0.0100"
+    assert table.loc[1, "test_accuracy_mean"] == pytest.approx(0.50)
+    assert table.loc[1, "test_accuracy_min"] == pytest.approx(0.476)
+    assert table.loc[3, "test_accuracy"] == "0.9000"  # one run: no spread
+    paths = tables.write_table(table, tmp_path / "from_scratch")
+    back = pd.read_csv(paths["csv"])
+    assert len(back) == 4 and back["test_accuracy_std"].isna().sum() == 1
+    header, rows = _markdown_rows(paths["md"].read_text())
+    assert "test accuracy mean" in header and rows[0][4] == "0.4000 ± 0.0100"
+
+
+def test_from_scratch_table_adds_the_trained_network():
+    trained = {"cifar10_double": {"network": "cifar10_double", "dataset": "cifar10",
+                                  "widths": [100, 100, 100], "parameters": 636_010,
+                                  "test_accuracy": 0.52}}
+    table = tables.from_scratch_table({"cifar10_double": scratch_summary("x")}, trained=trained)
+    last = table.iloc[-1]
+    assert len(table) == 4
+    assert last["architecture"] == "double (100, 100, 100) full rank, the network pruned"
+    assert last["parameters"] == 636_010 and last["runs"] == 1
+    assert last["test_accuracy_mean"] == pytest.approx(0.52)
+    assert last["test_accuracy"] == "0.5200"
+
+
+def test_from_scratch_table_rejects_bad_input():
+    with pytest.raises(ValueError, match="non-empty"):
+        tables.from_scratch_table({})
+    with pytest.raises(ValueError, match="missing columns"):
+        tables.from_scratch_table({"n": scratch_summary("n").drop(columns="runs")})
+    with pytest.raises(TypeError, match="DataFrame"):
+        tables.from_scratch_table({"n": [1, 2]})

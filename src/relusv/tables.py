@@ -1,5 +1,7 @@
-"""Tables of the paper: Table I (training details of the two figure networks) and the appendix
-table of every network, built from the training summaries the workflow writes per network.
+"""Tables of the paper: Table I (training details of the two figure networks), the appendix
+table of every network, built from the training summaries the workflow writes per network, and
+the tables of section V-C: parameter counts of dense and double-layer MLPs (claim C7) and the
+small networks trained from scratch (claim C8).
 
 A table is a pandas DataFrame with machine-friendly column names; :func:`write_table` writes it
 as CSV (the columns as they are) and as Markdown and LaTeX for people (underscores in the column
@@ -196,3 +198,175 @@ def write_table(df: pd.DataFrame, stem) -> dict[str, Path]:
     write_text(paths["md"], to_markdown(df))
     write_text(paths["tex"], to_latex(df))
     return paths
+
+
+# --------------------------------------------------------------------------------------------
+# section V-C: parameter counts (claim C7) and networks trained from scratch (claim C8)
+# --------------------------------------------------------------------------------------------
+
+#: The architectures of section V-C, in the paper's order (the same spec and naming as
+#: :data:`relusv.pruning.C8_ARCHITECTURES`, which cannot be imported here without Keras).
+PARAMETER_ARCHITECTURES = (
+    {"name": "dense (100, 100, 100)", "widths": (100, 100, 100), "ranks": None},
+    {"name": "double (100, 100, 100) ranks (18, 8, 6)", "widths": (100, 100, 100),
+     "ranks": (18, 8, 6)},
+    {"name": "dense (20, 9, 7)", "widths": (20, 9, 7), "ranks": None},
+)
+
+#: Columns of :func:`from_scratch_table`, in order.
+FROM_SCRATCH_COLUMNS = (
+    "network", "architecture", "parameters", "runs", "test_accuracy", "test_accuracy_mean",
+    "test_accuracy_std", "test_accuracy_min", "test_accuracy_max",
+)
+_FROM_SCRATCH_INPUT = ("architecture", "runs", "test_accuracy_mean", "test_accuracy_std",
+                       "test_accuracy_min", "test_accuracy_max")
+
+
+def _architecture_name(arch: Mapping, index: int) -> tuple[str, tuple, tuple | None]:
+    if not isinstance(arch, Mapping) or "widths" not in arch:
+        raise ValueError(f"architectures[{index}] must be a mapping with 'widths' (and optionally "
+                         f"'name', 'ranks'), got {arch!r}")
+    widths = tuple(int(w) for w in arch["widths"])
+    ranks = arch.get("ranks")
+    ranks = None if ranks is None else tuple(int(r) for r in ranks)
+    name = arch.get("name") or (f"double {widths} ranks {ranks}" if ranks is not None
+                                else f"dense {widths}")
+    return str(name), widths, ranks
+
+
+def parameter_table(input_dims: Mapping[str, int], classes: int = 10,
+                    architectures=PARAMETER_ARCHITECTURES) -> pd.DataFrame:
+    """Parameter counts of dense and double-layer MLPs per dataset (section V-C, claim C7).
+
+    Counts are exact, from :func:`relusv.layers.dense_mlp_parameter_count` (``ranks`` None) and
+    :func:`relusv.layers.double_mlp_parameter_count`: a dense layer with ``n`` inputs and ``m``
+    outputs has ``n m + m`` parameters, a double-layer of rank ``r`` has ``r (n + m) + m``; the
+    output layer is dense.
+
+    Parameters
+    ----------
+    input_dims : mapping of dataset name -> input dimension
+        E.g. ``{"CIFAR-10": 3072, "MNIST": 784}``; one column per entry, in this order.
+    classes : int
+        Outputs of the classification layer.
+    architectures : sequence of mappings
+        ``{"name": str (optional), "widths": (w_1, ...), "ranks": None or (r_1, ...)}``; default
+        :data:`PARAMETER_ARCHITECTURES` (the paper's dense (100, 100, 100), double (100, 100, 100)
+        at ranks (18, 8, 6) and dense (20, 9, 7)).
+
+    Returns
+    -------
+    DataFrame with one row per architecture: ``architecture`` (its name), then one integer column
+    per dataset.
+    """
+    from relusv.layers import dense_mlp_parameter_count, double_mlp_parameter_count
+
+    if not isinstance(input_dims, Mapping) or not input_dims:
+        raise ValueError("input_dims must be a non-empty mapping of dataset name -> input "
+                         f"dimension, got {input_dims!r}")
+    if isinstance(architectures, Mapping | str) or not isinstance(architectures, Iterable):
+        raise ValueError("architectures must be a sequence of mappings")
+    specs = [_architecture_name(arch, i) for i, arch in enumerate(architectures)]
+    if not specs:
+        raise ValueError("architectures must not be empty")
+    names = [name for name, _, _ in specs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"architecture names must be distinct, got {names}")
+    datasets = [str(d) for d in input_dims]
+    if len(set(datasets)) != len(datasets):
+        raise ValueError(f"dataset names must be distinct, got {datasets}")
+    rows = []
+    for name, widths, ranks in specs:
+        row = {"architecture": name}
+        for dataset, dim in input_dims.items():
+            if ranks is None:
+                row[str(dataset)] = dense_mlp_parameter_count(dim, widths, classes)
+            else:
+                row[str(dataset)] = double_mlp_parameter_count(dim, widths, ranks, classes)
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=["architecture", *datasets])
+    for dataset in datasets:
+        table[dataset] = table[dataset].astype("int64")
+    return table
+
+
+def _mean_pm_std(mean, std) -> str:
+    if mean is None or pd.isna(mean):
+        return ""
+    if std is None or pd.isna(std):
+        return f"{float(mean):.4f}"
+    return f"{float(mean):.4f} ± {float(std):.4f}"
+
+
+def _trained_name(summary: Mapping) -> str:
+    widths = summary.get("widths")
+    if widths is None or isinstance(widths, str):
+        return "double-layer network that was pruned"
+    return f"double {tuple(int(w) for w in widths)} full rank, the network pruned"
+
+
+def from_scratch_table(summaries: Mapping[str, pd.DataFrame],
+                       trained: Mapping[str, Mapping] | None = None) -> pd.DataFrame:
+    """Test accuracy of the architectures trained from scratch, per network (claim C8).
+
+    Parameters
+    ----------
+    summaries : dict of network name -> DataFrame
+        The from-scratch summary of each pruned network (:func:`relusv.pruning.
+        from_scratch_comparison`): ``architecture, parameters, runs, test_accuracy_mean,
+        test_accuracy_std, test_accuracy_min, test_accuracy_max`` (a ``network`` column, if any,
+        is ignored: the dict key names the network).
+    trained : dict of network name -> dict, optional
+        Training summaries of the double-layer networks that were pruned (``widths``,
+        ``parameters``, ``test_accuracy``): each adds a row after its network's architectures,
+        named ``"double (w_1, ...) full rank, the network pruned"`` with one run, so the table
+        shows the paper's third number (~52 % on CIFAR-10) beside the networks trained from
+        scratch.
+
+    Returns
+    -------
+    DataFrame with columns :data:`FROM_SCRATCH_COLUMNS`, one row per (network, architecture) in
+    the order given: ``test_accuracy`` is ``"mean ± std"`` over the runs (the sample standard
+    deviation; the mean alone for one run), the numeric columns are fractions in [0, 1].
+    """
+    if not isinstance(summaries, Mapping) or not summaries:
+        raise ValueError("summaries must be a non-empty dict of network name -> DataFrame")
+    rows = []
+    for network, df in summaries.items():
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f"summaries[{network!r}] must be a pandas DataFrame, "
+                            f"got {type(df).__name__}")
+        missing = [c for c in _FROM_SCRATCH_INPUT if c not in df.columns]
+        if missing:
+            raise ValueError(f"summaries[{network!r}] is missing columns {missing}; "
+                             f"it has {list(df.columns)}")
+        for _, record in df.iterrows():
+            row = {column: record.get(column) for column in FROM_SCRATCH_COLUMNS}
+            row["network"] = str(network)
+            row["architecture"] = str(record["architecture"])
+            row["test_accuracy"] = _mean_pm_std(record["test_accuracy_mean"],
+                                                record["test_accuracy_std"])
+            rows.append(row)
+        summary = (trained or {}).get(network)
+        if summary is not None:
+            if not isinstance(summary, Mapping):
+                raise TypeError(f"trained[{network!r}] must be a dict, "
+                                f"got {type(summary).__name__}")
+            accuracy = pd.to_numeric(summary.get("test_accuracy"), errors="coerce")
+            rows.append({
+                "network": str(network),
+                "architecture": _trained_name(summary),
+                "parameters": summary.get("parameters"),
+                "runs": 1,
+                "test_accuracy": _mean_pm_std(accuracy, None),
+                "test_accuracy_mean": accuracy,
+                "test_accuracy_std": float("nan"),
+                "test_accuracy_min": accuracy,
+                "test_accuracy_max": accuracy,
+            })
+    table = pd.DataFrame(rows, columns=list(FROM_SCRATCH_COLUMNS))
+    for column in ("parameters", "runs"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype("Int64")
+    for column in FROM_SCRATCH_COLUMNS[5:]:
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
+    return table.reset_index(drop=True)

@@ -51,11 +51,15 @@ rule parameter_table:
 
 rule from_scratch_table:
     input:
-        unpack(lambda wildcards: pruned_outputs("results/pruning/{pruned}/from_scratch_summary.csv")),
+        summaries=expand("results/pruning/{pruned}/from_scratch_summary.csv",
+                         pruned=PRUNED_NETWORKS),
+        trained=expand("results/pruning/{pruned}/summary.json", pruned=PRUNED_NETWORKS),
     output:
         table=report("figures/tables/from_scratch.csv", caption="../report/from_scratch_table.rst",
                      category="Tables"),
         other=multiext("figures/tables/from_scratch", ".md", ".tex"),
+    params:
+        pruned_networks=PRUNED_NETWORKS,
     log:
         "logs/tables/from_scratch_table.log",
     benchmark:
