@@ -34,7 +34,7 @@ def test_defaults_are_filled_in():
     config = validated({"networks": {"a": {"dataset": "wine", "widths": [4]},
                                      "b": {"dataset": "iris", "widths": [4]}},
                         "figure_networks": ["a", "b"]})
-    assert config["bounds"] == {"steps": 500, "learning_rate": 0.001, "seed": 0,
+    assert config["bounds"] == {"steps": 500, "learning_rate": 0.1, "seed": 0,
                                 "approximant_bias": "free"}
     assert config["networks"]["a"]["epochs"] == 20
     assert config["widths"]["split_at"] == "final"

@@ -18,8 +18,9 @@ pytestmark = pytest.mark.slow
 DEMO = demo_config()
 FIGURE_PANELS = {"fig1_relu_layer": 2, "fig2_random_layers": 4,
                  "fig3_relu_singular_values": 4, "fig4_gaussian_mean_width": 2,
-                 "appendix/wine_16": 3}
+                 "appendix/wine_16": 3, "fig5_harmonic_pruning": 2, "pruning_baselines": 2}
 NETWORKS = ["breast_cancer_16", "digits_32", "wine_16"]
+PRUNED = ["digits_double", "breast_cancer_double"]
 CSV_COLUMNS = {
     "results/random_layers/bounds.csv": ["shape", "m", "n", "layer", "k", "bound",
                                          "singular_value"],
@@ -27,8 +28,13 @@ CSV_COLUMNS = {
                                    "n_points"] for n in NETWORKS},
     **{f"results/widths/{n}.csv": ["network", "layer", "subset", "epoch", "width", "stderr",
                                    "n_points", "n_draws"] for n in NETWORKS},
+    **{f"results/pruning/{n}/harmonic_pruning.csv": "pruning" for n in PRUNED},
+    **{f"results/pruning/{n}/baselines.csv": ["network", "method", "parameters", "val_accuracy",
+                                              "test_accuracy"] for n in PRUNED},
     "figures/tables/table1.csv": None,
     "figures/tables/networks.csv": None,
+    "figures/tables/parameters.csv": None,
+    "figures/tables/from_scratch.csv": None,
 }
 
 
@@ -73,7 +79,10 @@ def test_result_tables_have_their_columns_and_no_nan(demo_run, path, columns):
     workdir, _ = demo_run
     frame = pd.read_csv(workdir / path)
     assert len(frame) > 0
-    if columns is not None:
+    if columns == "pruning":  # iteration 0 has no chosen layer: NaN there is meaningful
+        frame = frame[["iteration", "rank_1", "rank_2", "rank_3", "parameters", "val_accuracy",
+                       "test_accuracy", "retrained"]]
+    elif columns is not None:
         assert list(frame.columns) == columns
     numeric = frame.select_dtypes("number")
     assert not numeric.isna().any().any(), f"{path} has NaN"
@@ -82,17 +91,30 @@ def test_result_tables_have_their_columns_and_no_nan(demo_run, path, columns):
 
 def test_tables_in_three_formats(demo_run):
     workdir, _ = demo_run
-    for table in ("table1", "networks"):
+    for table in ("table1", "networks", "parameters", "from_scratch"):
         for ext in ("csv", "md", "tex"):
             assert (workdir / "figures" / "tables" / f"{table}.{ext}").stat().st_size > 0
     table1 = pd.read_csv(workdir / "figures/tables/table1.csv")
     assert list(table1["network"]) == ["digits_32", "breast_cancer_16"]
+    parameters = pd.read_csv(workdir / "figures/tables/parameters.csv")
+    assert sorted(parameters["CIFAR-10"]) == [61206, 61799, 328510]
+
+
+def test_harmonic_pruning_runs_to_zero_one_rank_at_a_time(demo_run):
+    workdir, _ = demo_run
+    for network in PRUNED:
+        frame = pd.read_csv(workdir / f"results/pruning/{network}/harmonic_pruning.csv")
+        ranks = frame[[c for c in frame.columns if c.startswith("rank_")]].to_numpy()
+        assert (ranks[-1] == 0).all()
+        assert (ranks[:-1].sum(axis=1) - ranks[1:].sum(axis=1) == 1).all()
+        assert not (workdir / f"results/pruning/{network}/pruning_resume").exists()
 
 
 def test_claims_report_every_claim(demo_run):
     workdir, _ = demo_run
     claims = json.loads((workdir / "results/claims.json").read_text())
-    assert [c["id"] for c in claims] == ["C1", "C2", "C3", "C4", "C5"]
+    assert [c["id"] for c in claims] == [f"C{i}" for i in range(1, 9)]
+    assert next(c for c in claims if c["id"] == "C7")["holds"] is True  # exact arithmetic
     for claim in claims:
         assert claim["holds"] in (True, False, None)
         assert claim["measured"]
@@ -113,7 +135,7 @@ def test_provenance_names_commit_seeds_and_versions(demo_run):
 
 def test_checkpoints_cover_every_epoch(demo_run):
     workdir, _ = demo_run
-    checkpoints = sorted((workdir / "results/training/digits_32/checkpoints").iterdir())
+    checkpoints = sorted((workdir / "results/training/digits_32/checkpoints").glob("epoch_*"))
     assert [p.name for p in checkpoints] == [f"epoch_{e:03d}.weights.h5" for e in range(13)]
     widths = pd.read_csv(workdir / "results/widths/digits_32.csv")
     assert sorted(widths["epoch"].unique()) == list(range(13))
@@ -130,9 +152,10 @@ def test_plot_parameter_change_reruns_only_plotting(demo_run, tmp_path):
     override = write_override(tmp_path / "plot.yaml", {"plot": {"dpi": 120}})
     jobs = dry_run_jobs(workdir, config=demo_config(override))
     assert jobs, "changing plot.dpi scheduled nothing"
-    assert set(jobs) - {"all"} <= {"fig1_relu_layer", "fig2_random_layers",
-                                   "fig3_relu_singular_values", "fig4_gaussian_mean_width",
-                                   "appendix_figure"}, jobs
+    assert set(jobs) - {"all", "total"} <= {
+        "fig1_relu_layer", "fig2_random_layers", "fig3_relu_singular_values",
+        "fig4_gaussian_mean_width", "appendix_figure", "fig5_harmonic_pruning",
+        "pruning_baselines_figure"}, jobs
 
 
 def test_forcerun_widths_does_not_retrain(demo_run):

@@ -1,0 +1,758 @@
+"""Linear singular values and numerical upper bounds on ReLU singular values (sections II, III).
+
+For a layer ``x -> relu(W x + b)`` with ``W`` of shape ``(m, n)`` and a finite set of inputs
+``X`` (one point a row), the rank-``k`` (data-dependent, affine) ReLU singular value is
+
+    s_k^X = min over rank(L) <= k, c of max over x in X of ||relu(W x + b) - relu(L x + c)||.
+
+Without a bias (``b = None``) the approximant has none either, and with ``X`` a dense sample of
+the unit sphere this is the ReLU singular value ``s_k(relu(W .))`` of section II. Any admissible
+``(L, c)`` gives an upper bound; :func:`relu_singular_value_bounds` finds good ones the paper's
+way: for each rank ``k`` it minimises ``sum over x of ||relu(W x + b) - relu(U V x + c)||^2``
+over ``U: (m, k)``, ``V: (k, n)`` (and ``c``) with Adam, starting from the truncated SVD of
+``W``, and reports the smallest max-error over all iterates *including the SVD start*. So
+``bounds[k] <= max_x ||relu(W x + b) - relu(W_k x + b)||``, which is at most ``sigma_k(W)`` when
+the points lie in the unit ball (Lemma 5), for every ``k`` by construction.
+
+How the computation is organised (none of it changes what is computed, only how fast):
+
+- All ranks are optimised together: ranks are grouped into a few buckets of similar size, and
+  each bucket is one stack of parameters ``U: (K, m, R)``, ``V: (K, R, d)`` with a rank mask
+  zeroing the columns (rows) ``>= k`` of slice ``k``; every Adam step is a handful of stacked
+  matrix products (``np.matmul``) and element-wise passes, with no Python loop over ranks. The
+  buckets are a fixed function of the problem's sizes, never of which ranks were requested, so a
+  rank's computation is the same whether it runs alone or with all others.
+- Low ranks evaluate ``Z = (X V^T) U^T`` (cost ``~ N R (d + m)``), high ranks form ``L = U V``
+  first (cost ``~ N d m``); each bucket takes the cheaper one.
+- ``V`` is optimised in the principal-axis coordinates of the data: with ``X = A P^T``, ``P`` the
+  right singular vectors of ``X`` for its non-zero singular values (``d = rank(X)`` of them),
+  Adam works on ``V' = V P: (k, d)`` and inputs ``A = X P: (N, d)``. The objective sees ``V``
+  only through ``X V^T = A V'^T``, and the dropped directions carry no data, so this is the same
+  optimisation as in all ``n`` principal-axis coordinates (up to rounding), at cost ``d``
+  instead of ``n`` when the data are low-rank (e.g. an input layer over images with constant
+  border pixels, or fewer points than inputs).
+- Adam runs in float32 on a copy of the problem normalised to numbers of order 1 (inputs divided
+  by their RMS norm, outputs by the rank-0 error). For each rank the parameters of the iterate
+  with the smallest float32 max-error are kept; at the end that iterate (scaled back) and the
+  SVD start are evaluated in float64 on the original ``X`` and the smaller value is reported. A
+  reported bound is therefore a float64 evaluation of an actual rank-``k`` approximant, however
+  the float32 arithmetic went.
+- Buckets run in parallel on worker threads (``n_threads``), with BLAS pinned to one thread
+  through ``threadpoolctl`` when it is installed. Every bucket's arithmetic is then the same for
+  any number of threads, and the results are bitwise reproducible.
+
+Adam is not rotation-invariant, so optimising ``V`` in the data's principal-axis coordinates is a
+choice (the paper optimised the raw coordinates in TensorFlow). Against a float64 reference in
+raw coordinates (``benchmarks/bench_singular_values.py``, 200 steps) it gave 0.3-3 % lower bounds
+at every rank tried on a random 100x100 hidden layer, and on an MNIST-like 100x784 input layer
+about 4 % higher ones at k <= 10 but up to 2x lower ones at k >= 50.
+
+Units: bounds, singular values and errors are in the units of the layer's outputs (for inputs on
+the unit sphere, the operator-norm units of ``W``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from relusv._validation import as_finite_array, check_choice, check_positive_int
+
+try:  # optional: pins BLAS to one thread per worker (installed with scikit-learn)
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover - depends on the environment
+    threadpool_limits = None
+
+__all__ = [
+    "APPROXIMANT_BIASES",
+    "ReluSingularValueBounds",
+    "linear_singular_values",
+    "relu_singular_value_bounds",
+    "sample_unit_sphere",
+]
+
+#: Allowed values of ``approximant_bias``: ``"free"`` (the approximant's bias ``c`` starts at
+#: ``b`` and is optimised with ``U`` and ``V``) or ``"fixed"`` (``c = b`` throughout).
+APPROXIMANT_BIASES = ("free", "fixed")
+
+# Adam's constants (the Keras / TensorFlow defaults); epsilon acts on the gradients of the
+# normalised problem (see _compute_bounds_unpinned), which are of order 1 / N or larger.
+_BETA1 = 0.9
+_BETA2 = 0.999
+_EPSILON = 1e-8
+
+# Consecutive bucket sizes grow by at most this factor, so that padding a rank k to its bucket's
+# size R wastes at most ~30 % (on average ~13 %) of that rank's work.
+_BUCKET_GROWTH = 1.3
+
+# At most this many float32 entries in one stack of pre-activations (K, N, m): 32 MiB. Larger
+# buckets are split into chunks of fewer ranks (which changes nothing but the memory).
+_MAX_STACK_ENTRIES = 2**23
+
+
+@dataclass(frozen=True, eq=False)
+class ReluSingularValueBounds:
+    """Numerical upper bounds on the ReLU singular values of one layer, one per rank.
+
+    All arrays have shape ``(K,)`` and are indexed like ``ranks``; they are read-only.
+
+    Attributes
+    ----------
+    ranks : (K,) int array
+        The ranks ``k``, increasing, without repeats.
+    bounds : (K,) float64 array
+        Upper bounds on ``s_k^X``, in output units: ``raw_bounds`` made non-increasing in ``k``
+        (a running minimum over the increasing ranks, since a rank-``k`` approximant is admissible
+        for every larger rank). Exactly 0 for ``k >= rank(W)``.
+    linear_singular_values : (K,) float64 array
+        ``sigma_k(W)`` for the same ranks (0 for ``k = min(m, n)``).
+    raw_bounds : (K,) float64 array
+        For each rank on its own, the smallest float64 max-error over the SVD start and the best
+        Adam iterate of that rank.
+    svd_bounds : (K,) float64 array
+        The max-error of the SVD start ``L = W_k`` (truncated SVD) with ``c = b``; for points in
+        the unit ball at most ``sigma_k(W)`` (Lemma 5).
+    best_steps : (K,) int array
+        The Adam iteration whose approximant gives ``raw_bounds`` (0: the SVD start); -1 where no
+        optimisation ran (``k = 0`` without a free bias, ``k >= rank(W)``, zero error).
+    steps : int
+        Adam steps per rank.
+    learning_rate : float
+        The relative learning rate that was used.
+    approximant_bias : str or None
+        ``"free"`` or ``"fixed"``; ``None`` for an unbiased layer (``b = None``).
+    n_points : int
+        Number of points ``N`` in ``X``.
+    data_rank : int
+        ``d``, the numerical rank of ``X`` (the number of principal-axis coordinates optimised).
+    """
+
+    ranks: np.ndarray
+    bounds: np.ndarray
+    linear_singular_values: np.ndarray
+    raw_bounds: np.ndarray
+    svd_bounds: np.ndarray
+    best_steps: np.ndarray
+    steps: int
+    learning_rate: float
+    approximant_bias: str | None
+    n_points: int
+    data_rank: int
+
+    def __post_init__(self):
+        for name in (
+            "ranks",
+            "bounds",
+            "linear_singular_values",
+            "raw_bounds",
+            "svd_bounds",
+            "best_steps",
+        ):
+            getattr(self, name).setflags(write=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------------------------
+
+
+def linear_singular_values(W) -> np.ndarray:
+    """Singular values of a matrix, largest first.
+
+    Parameters
+    ----------
+    W : (m, n) array_like
+        A weight matrix (m outputs, n inputs), finite entries.
+
+    Returns
+    -------
+    (min(m, n),) float64 array
+        ``sigma_0(W) >= sigma_1(W) >= ... >= 0``, in the units of ``W``.
+    """
+    W = as_finite_array(W, "W", 2)
+    return np.linalg.svd(W, compute_uv=False)
+
+
+def sample_unit_sphere(n_points: int, dim: int, seed=None) -> np.ndarray:
+    """Points drawn uniformly from the unit sphere ``S^(dim - 1)`` (normalised Gaussians).
+
+    Parameters
+    ----------
+    n_points : int
+        Number of points ``N >= 1``.
+    dim : int
+        Dimension ``n >= 1`` of the ambient space.
+    seed : None, int, SeedSequence or Generator
+        Passed to ``np.random.default_rng``; the same seed gives the same points.
+
+    Returns
+    -------
+    (n_points, dim) float64 array
+        One unit vector a row.
+    """
+    n_points = check_positive_int(n_points, "n_points")
+    dim = check_positive_int(dim, "dim")
+    rng = _make_rng(seed)
+    points = rng.standard_normal((n_points, dim))
+    norms = np.linalg.norm(points, axis=1)
+    # A zero draw has probability zero; redraw such rows so that every row has norm 1.
+    while np.any(norms == 0.0):
+        zero = norms == 0.0
+        points[zero] = rng.standard_normal((int(zero.sum()), dim))
+        norms[zero] = np.linalg.norm(points[zero], axis=1)
+    return points / norms[:, None]
+
+
+def relu_singular_value_bounds(
+    W,
+    X,
+    b=None,
+    *,
+    ranks: Sequence[int] | None = None,
+    steps: int = 500,
+    learning_rate: float = 0.1,
+    approximant_bias: str = "free",
+    init_noise: float = 0.0,
+    seed=None,
+    n_threads: int | None = None,
+) -> ReluSingularValueBounds:
+    """Upper bounds on the (data-dependent, affine) ReLU singular values of ``relu(W x + b)``.
+
+    For each rank ``k``: Adam on ``sum over x in X of ||relu(W x + b) - relu(U V x + c)||^2``
+    over ``U: (m, k)``, ``V: (k, n)`` (and ``c``), from the truncated SVD of ``W``
+    (``U = U_k Sigma_k^(1/2)``, ``V = Sigma_k^(1/2) V_k^T``, ``c = b``); the bound is the smallest
+    ``max over x in X of ||relu(W x + b) - relu(U V x + c)||`` over all iterates, the SVD start
+    included, evaluated in float64. All ranks are optimised in one batched computation (see the
+    module docstring).
+
+    Parameters
+    ----------
+    W : (m, n) array_like
+        Weights, m outputs and n inputs.
+    X : (N, n) array_like
+        The inputs, one point a row, ``N >= 1``. For ``s_k(relu(W .))`` of section II, a dense
+        sample of the unit sphere (:func:`sample_unit_sphere`).
+    b : (m,) array_like or None
+        The layer's bias. ``None``: the unbiased layer ``relu(W x)``, and the approximant has no
+        bias either.
+    ranks : sequence of int or None
+        Ranks ``k`` in ``0 .. min(m, n)``; ``None`` means all of ``0 .. min(m, n) - 1``. They are
+        returned sorted, without repeats.
+    steps : int
+        Adam steps per rank (>= 1); ``steps + 1`` iterates are evaluated.
+    learning_rate : float
+        Relative learning rate (> 0). Adam's step for rank ``k`` is
+        ``learning_rate * e_k / e_0`` times the scale of each parameter block: the root-mean-square
+        entry ``sqrt(mean(sigma) / m)`` of the balanced SVD factor ``U`` for ``U``,
+        ``sqrt(mean(sigma) / n)`` for ``V`` (``sigma``: the non-zero singular values of ``W``),
+        and the root-mean-square pre-activation ``W x + b`` over ``X`` for ``c``. Here ``e_k`` is
+        the max-error of rank ``k``'s SVD start and ``e_0`` that of ``L = 0, c = b``, so ranks
+        whose start is already close take proportionally smaller steps. Adam runs on a copy of
+        the problem normalised by the scale of the inputs and of ``e_0``, so scaling ``W`` and
+        ``b`` (or ``X`` and ``b``) by a positive factor scales the bounds by that factor, up to
+        float64 rounding.
+    approximant_bias : {"free", "fixed"}
+        ``"free"``: ``c`` starts at ``b`` and is optimised (also for ``k = 0``); ``"fixed"``:
+        ``c = b``. Ignored when ``b`` is None.
+    init_noise : float
+        Standard deviation, relative to each block's scale, of Gaussian noise added to the start of
+        Adam (>= 0). The default 0 starts exactly at the truncated SVD as the paper does. The
+        unperturbed SVD start is always evaluated as well.
+    seed : None, int, SeedSequence or Generator
+        Draws the noise of ``init_noise``; nothing else is random, and the result is a
+        deterministic function of the inputs and the seed.
+    n_threads : int or None
+        Worker threads that optimise buckets of ranks in parallel, each with single-threaded BLAS
+        (``None``: the CPUs this process may run on). The result does not depend on it. Without
+        ``threadpoolctl`` installed, BLAS threads cannot be pinned and the buckets run one after
+        another with BLAS's own threading.
+
+    Returns
+    -------
+    ReluSingularValueBounds
+        ``bounds`` (non-increasing in ``k``, 0 for ``k >= rank(W)``, exact for ``k = 0`` unless
+        the bias is free) next to ``linear_singular_values`` for the same ranks.
+
+    Raises
+    ------
+    ValueError
+        Before any work, naming the argument, if a shape does not fit, an entry is NaN or inf,
+        ``X`` is empty, ``steps``, ``learning_rate`` or ``n_threads`` is not positive,
+        ``init_noise`` is negative, a rank is out of range, ``approximant_bias`` is unknown or
+        ``seed`` is not a valid seed.
+    """
+    W = as_finite_array(W, "W", 2)
+    m, n = W.shape
+    X = as_finite_array(X, "X", 2)
+    if X.shape[1] != n:
+        raise ValueError(
+            f"X must have one input a row with n = W.shape[1] = {n} columns, got shape {X.shape}"
+        )
+    if b is not None:
+        b = as_finite_array(b, "b", 1)
+        if b.shape[0] != m:
+            raise ValueError(f"b must have length m = W.shape[0] = {m}, got length {b.shape[0]}")
+    rank_list = _check_ranks(ranks, min(m, n))
+    steps = check_positive_int(steps, "steps")
+    learning_rate = _check_positive_real(learning_rate, "learning_rate")
+    check_choice(approximant_bias, "approximant_bias", APPROXIMANT_BIASES)
+    init_noise = _check_nonnegative_real(init_noise, "init_noise")
+    rng = _make_rng(seed)
+    if n_threads is None:
+        n_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    n_threads = check_positive_int(n_threads, "n_threads")
+    return _compute_bounds(
+        W,
+        X,
+        b,
+        rank_list,
+        steps=steps,
+        learning_rate=learning_rate,
+        free_bias=b is not None and approximant_bias == "free",
+        init_noise=init_noise,
+        rng=rng,
+        n_threads=n_threads,
+        drop_null_directions=True,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Input checks
+# --------------------------------------------------------------------------------------------
+
+
+def _make_rng(seed) -> np.random.Generator:
+    """``np.random.default_rng(seed)``, turning a bad seed into a ValueError naming ``seed``."""
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"seed must be None, a non-negative int, a SeedSequence or a Generator, got {seed!r}"
+        ) from error
+
+
+def _check_positive_real(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"{name} must be a positive real number, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite real number, got {value!r}")
+    return float(value)
+
+
+def _check_nonnegative_real(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"{name} must be a non-negative real number, got {value!r}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a non-negative finite real number, got {value!r}")
+    return float(value)
+
+
+def _check_ranks(ranks, max_rank: int) -> list[int]:
+    """Sorted distinct ranks in ``0 .. max_rank``; ``None`` gives ``0 .. max_rank - 1``."""
+    if ranks is None:
+        return list(range(max_rank))
+    if isinstance(ranks, int | np.integer) and not isinstance(ranks, bool):
+        raise ValueError(f"ranks must be a sequence of ints (e.g. [{ranks}]), got {ranks!r}")
+    try:
+        values = list(ranks)
+    except TypeError as error:
+        raise ValueError(f"ranks must be None or a sequence of ints, got {ranks!r}") from error
+    if not values:
+        raise ValueError("ranks must not be empty (use None for all ranks)")
+    checked = set()
+    for k in values:
+        if isinstance(k, bool) or not isinstance(k, int | np.integer):
+            raise ValueError(f"ranks must contain ints only, got {k!r}")
+        if not 0 <= k <= max_rank:
+            raise ValueError(f"ranks must lie in 0 .. min(m, n) = {max_rank}, got {int(k)}")
+        checked.add(int(k))
+    return sorted(checked)
+
+
+# --------------------------------------------------------------------------------------------
+# The computation
+# --------------------------------------------------------------------------------------------
+
+
+def _numerical_rank(singular_values: np.ndarray, shape: tuple[int, int]) -> int:
+    """Rank with numpy's default tolerance ``sigma_max * max(shape) * eps``."""
+    if singular_values.size == 0 or singular_values[0] == 0.0:
+        return 0
+    tolerance = singular_values[0] * max(shape) * np.finfo(np.float64).eps
+    return int(np.count_nonzero(singular_values > tolerance))
+
+
+def _max_error(features: np.ndarray, U: np.ndarray, c, targets: np.ndarray) -> float:
+    """``max_i ||relu(U features_i + c) - targets_i||`` in float64.
+
+    ``features``: (N, r) (the points mapped by ``V``), ``U``: (m, r), ``c``: (m,) or None,
+    ``targets``: (N, m).
+    """
+    Z = features @ U.T
+    if c is not None:
+        Z += c
+    np.maximum(Z, 0.0, out=Z)
+    Z -= targets
+    return math.sqrt(float(np.max(np.einsum("nm,nm->n", Z, Z))))
+
+
+def _bucket_plan(max_rank: int, m: int, da: int, n_points: int) -> list[tuple[int, int, str]]:
+    """Buckets ``(lo, hi, method)`` covering ranks ``1 .. max_rank``; a bucket pads to ``hi``.
+
+    The plan depends only on the problem's sizes. ``method`` is ``"factored"``
+    (``Z = (A V^T) U^T``) or ``"dense"`` (``Z = A (U V)^T``), whichever costs fewer flops per
+    Adam step at ``hi``.
+    """
+    plan = []
+    lo = 1
+    while lo <= max_rank:
+        hi = min(max_rank, max(lo, math.floor(lo * _BUCKET_GROWTH)))
+        ra = hi + 1  # one more column for the bias (an upper estimate without one)
+        factored = n_points * ra * (4 * da + 6 * m)
+        dense = n_points * 4 * da * m + 6 * m * da * ra
+        plan.append((lo, hi, "factored" if factored <= dense else "dense"))
+        lo = hi + 1
+    return plan
+
+
+def _compute_bounds(
+    W: np.ndarray, X: np.ndarray, b: np.ndarray | None, rank_list: list[int], **kwargs
+) -> ReluSingularValueBounds:
+    """The work of :func:`relu_singular_value_bounds` on validated inputs.
+
+    ``drop_null_directions=False`` keeps all ``n`` principal-axis coordinates of ``X`` (the
+    reference for the row-space reduction, which must give the same bounds up to rounding).
+
+    BLAS runs single-threaded throughout (parallelism comes from the worker threads of
+    :func:`_run_tasks`): multi-threaded BLAS on these mid-sized products gains little on an idle
+    machine and slows down by factors when the cores are shared with other processes.
+    """
+    if threadpool_limits is None:
+        return _compute_bounds_unpinned(W, X, b, rank_list, **kwargs)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _compute_bounds_unpinned(W, X, b, rank_list, **kwargs)
+
+
+def _compute_bounds_unpinned(
+    W: np.ndarray,
+    X: np.ndarray,
+    b: np.ndarray | None,
+    rank_list: list[int],
+    *,
+    steps: int,
+    learning_rate: float,
+    free_bias: bool,
+    init_noise: float,
+    rng: np.random.Generator,
+    n_threads: int,
+    drop_null_directions: bool,
+) -> ReluSingularValueBounds:
+    """:func:`_compute_bounds` with BLAS threading as it is."""
+    m, n = W.shape
+    n_points = X.shape[0]
+    p = min(m, n)
+    has_bias = b is not None
+
+    U_w, sigma, Vt_w = np.linalg.svd(W, full_matrices=False)
+    rank_w = _numerical_rank(sigma, W.shape)
+    bias = b if has_bias else None
+    pre = X @ W.T
+    if has_bias:
+        pre += b
+    targets = np.maximum(pre, 0.0)  # (N, m)
+
+    # The SVD starts, in float64, and the exact rank-0 value with c = b.
+    # For k >= rank(W), L = W (and c = b) is admissible: error 0.
+    features = (X @ Vt_w[:rank_w].T) * sigma[:rank_w]  # (N, rank(W)): Sigma_k V_k^T x
+    svd_bounds = {}
+    for k in rank_list:
+        if k < rank_w:
+            svd_bounds[k] = _max_error(features[:, :k], U_w[:, :k], bias, targets)
+        else:
+            svd_bounds[k] = 0.0
+    e_ref = _max_error(np.zeros((n_points, 0)), np.zeros((m, 0)), bias, targets)
+
+    # Principal axes of the data: X = A P^T with P (n, d) orthonormal.
+    _, s_x, Vt_x = np.linalg.svd(X, full_matrices=False)
+    d = _numerical_rank(s_x, X.shape)
+    P = Vt_x[:d].T if drop_null_directions else Vt_x.T
+    if not drop_null_directions and P.shape[1] < n:  # N < n: complete the basis
+        P = np.linalg.svd(X, full_matrices=True)[2].T
+    d_opt = P.shape[1]
+    da = d_opt + has_bias
+
+    # Ranks that need Adam: k = 0 only with a free bias, none at or above rank(W) (bound 0),
+    # none whose SVD start is already exact.
+    to_optimise = [
+        k for k in rank_list if k < rank_w and svd_bounds[k] > 0 and (k > 0 or free_bias)
+    ]
+    raw = dict(svd_bounds)
+    best_steps = {k: -1 for k in rank_list}
+    if to_optimise and e_ref > 0:  # e_ref = 0: L = 0, c = b is exact and nothing is to be done
+        # Adam works on a normalised copy of the problem: inputs divided by s_in (the RMS norm
+        # of the points), outputs by s_out = e_0, and U, V, c scaled to match, so float32 sees
+        # numbers of order 1 whatever the scale of the layer.
+        XP = X @ P
+        s_in = math.sqrt(float(np.mean(np.einsum("nd,nd->n", XP, XP)))) or 1.0
+        s_out = e_ref
+        factor = math.sqrt(s_in / s_out)  # U_int = U * factor, V_int = V * factor
+        A = np.ones((n_points, da), dtype=np.float32)
+        A[:, :d_opt] = XP / s_in
+        T32 = (targets / s_out).astype(np.float32)
+        sqrt_sigma = np.sqrt(sigma[:rank_w])
+        U_full = U_w[:, :rank_w] * (sqrt_sigma * factor)  # (m, r_w)
+        V_full = ((sqrt_sigma * factor)[:, None] * Vt_w[:rank_w]) @ P  # (r_w, d_opt)
+        mean_sigma = float(np.mean(sigma[:rank_w]))
+        scales = (
+            math.sqrt(mean_sigma / m) * factor,
+            math.sqrt(mean_sigma / n) * factor,
+            math.sqrt(float(np.mean(pre**2))) / s_out if has_bias else 0.0,
+        )
+        plan = _bucket_plan(rank_w - 1, m, da, n_points)
+        if free_bias:
+            plan = [(0, 0, "factored"), *plan]
+        per_chunk = max(1, _MAX_STACK_ENTRIES // (n_points * m))
+        tasks = []  # (ranks, R, method, start), set up in a fixed order (the noise draws)
+        for lo, hi, method in plan:
+            ks = [k for k in to_optimise if lo <= k <= hi]
+            for first in range(0, len(ks), per_chunk):
+                chunk = ks[first : first + per_chunk]
+                start = _bucket_setup(
+                    chunk,
+                    hi,
+                    U_full,
+                    V_full,
+                    b / s_out if has_bias else None,
+                    free_bias=free_bias,
+                    lr_scales=scales,
+                    relative_lr=[learning_rate * svd_bounds[k] / e_ref for k in chunk],
+                    init_noise=init_noise,
+                    rng=rng,
+                )
+                tasks.append((chunk, hi, method, start))
+        norm = 1.0 / n_points
+        results = _run_tasks(tasks, A, T32, steps=steps, norm=norm, n_threads=n_threads)
+        for (chunk, hi, _, _), (best_U, best_V, best_step) in zip(tasks, results, strict=True):
+            for i, k in enumerate(chunk):
+                U_k = best_U[i, :, :k].astype(np.float64) / factor  # (m, k)
+                V_k = (best_V[i, :k, :d_opt].astype(np.float64) / factor) @ P.T  # (k, n)
+                if not has_bias:
+                    c = None
+                elif free_bias:
+                    c = best_U[i, :, hi].astype(np.float64) * s_out
+                else:
+                    c = b
+                value = _max_error(X @ V_k.T, U_k, c, targets)
+                if value < raw[k]:
+                    raw[k] = value
+                    best_steps[k] = int(best_step[i])
+                else:
+                    best_steps[k] = 0
+
+    ranks_arr = np.array(rank_list, dtype=np.int64)
+    raw_arr = np.array([raw[k] for k in rank_list], dtype=np.float64)
+    raw_arr[ranks_arr >= rank_w] = 0.0
+    sigma_padded = np.concatenate([sigma, [0.0]])
+    return ReluSingularValueBounds(
+        ranks=ranks_arr,
+        bounds=np.minimum.accumulate(raw_arr),
+        linear_singular_values=sigma_padded[np.minimum(ranks_arr, p)],
+        raw_bounds=raw_arr,
+        svd_bounds=np.array([svd_bounds[k] for k in rank_list], dtype=np.float64),
+        best_steps=np.array([best_steps[k] for k in rank_list], dtype=np.int64),
+        steps=steps,
+        learning_rate=learning_rate,
+        approximant_bias=("free" if free_bias else "fixed") if has_bias else None,
+        n_points=n_points,
+        data_rank=d,
+    )
+
+
+def _bucket_setup(
+    ranks: list[int],
+    R: int,
+    U_full: np.ndarray,
+    V_full: np.ndarray,
+    b: np.ndarray | None,
+    *,
+    free_bias: bool,
+    lr_scales: tuple[float, float, float],
+    relative_lr: list[float],
+    init_noise: float,
+    rng: np.random.Generator,
+):
+    """Start, masks and step sizes of one bucket of ranks padded to ``R``.
+
+    Returns ``U (K, m, Ra)``, ``V (K, Ra, da)``, their 0/1 masks and their step sizes
+    (``(K, 1, Ra)`` and ``(K, 1, 1)``), all float32. With a bias, column ``R`` of ``U`` is ``c``
+    and row ``R`` of ``V`` is the unit vector of the constant input coordinate (``A``'s last
+    column), so that ``Z = A V^T U^T`` includes ``+ c``; that row is never updated.
+    """
+    K = len(ranks)
+    m = U_full.shape[0]
+    d = V_full.shape[1]
+    has_bias = b is not None
+    Ra, da = R + has_bias, d + has_bias
+    scale_u, scale_v, scale_c = lr_scales
+    U = np.zeros((K, m, Ra), dtype=np.float32)
+    V = np.zeros((K, Ra, da), dtype=np.float32)
+    mask_U = np.zeros_like(U)
+    mask_V = np.zeros_like(V)
+    lr_U = np.zeros((K, 1, Ra), dtype=np.float32)
+    lr_V = np.zeros((K, 1, 1), dtype=np.float32)
+    for i, k in enumerate(ranks):  # set-up only; the Adam steps have no loop over ranks
+        U[i, :, :k] = U_full[:, :k]
+        V[i, :k, :d] = V_full[:k]
+        mask_U[i, :, :k] = 1.0
+        mask_V[i, :k, :d] = 1.0
+        lr_U[i, 0, :k] = relative_lr[i] * scale_u
+        lr_V[i] = relative_lr[i] * scale_v
+        if has_bias:
+            U[i, :, R] = b
+            V[i, R, d] = 1.0
+            if free_bias:
+                mask_U[i, :, R] = 1.0
+                lr_U[i, 0, R] = relative_lr[i] * scale_c
+    if init_noise > 0:  # noise of each block's scale, on the trainable entries only
+        column_scale = np.full(Ra, scale_u, dtype=np.float32)
+        if has_bias:
+            column_scale[R] = scale_c
+        noise_U = rng.standard_normal(U.shape, dtype=np.float32)
+        U += mask_U * noise_U * (np.float32(init_noise) * column_scale)
+        noise_V = rng.standard_normal(V.shape, dtype=np.float32)
+        V += mask_V * noise_V * np.float32(init_noise * scale_v)
+    return U, V, mask_U, mask_V, lr_U, lr_V
+
+
+def _task_cost(task, n_points: int, m: int, da: int) -> float:
+    """Rough flops per Adam step of one task, to start the most expensive tasks first."""
+    ranks, R, method, _ = task
+    ra = R + 1
+    per_rank = ra * (4 * da + 6 * m) if method == "factored" else 4 * da * m + 6 * m * da * ra
+    return len(ranks) * (per_rank + 40 * m) * n_points
+
+
+def _run_tasks(tasks, A, T, *, steps: int, norm: float, n_threads: int) -> list:
+    """:func:`_optimise_bucket` on every task, on up to ``n_threads`` threads; results in order.
+
+    Called with BLAS pinned to one thread (when ``threadpoolctl`` is available, see
+    :func:`_compute_bounds`), so a task's arithmetic, and hence the result, is the same for any
+    ``n_threads``; without it the tasks run one after another.
+    """
+    n_points, da = A.shape
+    m = T.shape[1]
+
+    def run(task):
+        return _optimise_bucket(A, T, *task[3], steps=steps, method=task[2], norm=norm)
+
+    if threadpool_limits is None or n_threads == 1 or len(tasks) == 1:
+        return [run(task) for task in tasks]
+    order = sorted(range(len(tasks)), key=lambda i: -_task_cost(tasks[i], n_points, m, da))
+    results = [None] * len(tasks)
+    with ThreadPoolExecutor(max_workers=min(n_threads, len(tasks))) as pool:
+        futures = {i: pool.submit(run, tasks[i]) for i in order}
+        for i, future in futures.items():
+            results[i] = future.result()
+    return results
+
+
+def _optimise_bucket(
+    A: np.ndarray,
+    T: np.ndarray,
+    U: np.ndarray,
+    V: np.ndarray,
+    mask_U: np.ndarray,
+    mask_V: np.ndarray,
+    lr_U: np.ndarray,
+    lr_V: np.ndarray,
+    *,
+    steps: int,
+    method: str,
+    norm: float,
+):
+    """Adam on a stack of ranks; returns ``(best_U, best_V, best_step)``, the best iterate per
+    slice and the step it was reached at.
+
+    ``A``: (N, da) float32 inputs, ``T``: (N, m) float32 targets ``relu(W x + b)``; ``U``,
+    ``V``, masks and step sizes from :func:`_bucket_setup` (``U`` and ``V`` are updated in
+    place). Iterate ``t = 0 .. steps`` is evaluated before update ``t + 1``; the float32
+    max-error decides which iterate is kept. Gradients are those of
+    ``sum_x ||relu(Z) - T||^2 / 2`` times ``norm`` (which only matters against Adam's epsilon).
+    Every operation is a stacked matrix product or an element-wise pass over all slices.
+    """
+    K, m, Ra = U.shape
+    n_points, da = A.shape
+    f32 = np.float32
+    Z = np.empty((K, n_points, m), dtype=f32)  # pre-activations, then errors, then dLoss/dZ
+    positive = np.empty((K, n_points, m), dtype=bool)
+    neg_T = -T
+    if method == "factored":
+        H = np.empty((K, n_points, Ra), dtype=f32)  # V x
+        dH = np.empty((K, n_points, Ra), dtype=f32)
+    else:
+        L = np.empty((K, m, da), dtype=f32)  # U V
+        G = np.empty((K, da, m), dtype=f32)  # (dLoss/dL)^T
+    grad_U, grad_V = np.empty_like(U), np.empty_like(V)
+    grad_scale_U = mask_U * f32(norm)
+    grad_scale_V = mask_V * f32(norm)
+    moments = [np.zeros_like(U), np.zeros_like(U), np.zeros_like(V), np.zeros_like(V)]
+    scratch = [np.empty_like(U), np.empty_like(V)]
+    best_err = np.full(K, np.inf, dtype=f32)
+    best_U, best_V = U.copy(), V.copy()
+    best_step = np.zeros(K, dtype=np.int64)
+    A_T = A.T
+    for t in range(steps + 1):
+        if method == "factored":
+            np.matmul(A, V.transpose(0, 2, 1), out=H)
+            np.matmul(H, U.transpose(0, 2, 1), out=Z)
+        else:
+            np.matmul(U, V, out=L)
+            np.matmul(A, L.transpose(0, 2, 1), out=Z)
+        np.greater(Z, 0.0, out=positive)
+        Z -= T
+        np.maximum(Z, neg_T, out=Z)  # relu(z) - t = max(z - t, -t)
+        err = np.einsum("knm,knm->kn", Z, Z).max(axis=1)
+        improved = err < best_err
+        if improved.any():
+            best_err[improved] = err[improved]
+            best_U[improved] = U[improved]
+            best_V[improved] = V[improved]
+            best_step[improved] = t
+        if t == steps:
+            break
+        np.multiply(Z, positive, out=Z)  # dLoss/dZ
+        if method == "factored":
+            np.matmul(Z.transpose(0, 2, 1), H, out=grad_U)  # (K, m, Ra)
+            np.matmul(Z, U, out=dH)  # (K, N, Ra)
+            np.matmul(dH.transpose(0, 2, 1), A, out=grad_V)  # (K, Ra, da)
+        else:
+            np.matmul(A_T, Z, out=G)
+            np.matmul(G.transpose(0, 2, 1), V.transpose(0, 2, 1), out=grad_U)
+            np.matmul(U.transpose(0, 2, 1), G.transpose(0, 2, 1), out=grad_V)
+        grad_U *= grad_scale_U
+        grad_V *= grad_scale_V
+        correction = f32(math.sqrt(1.0 - _BETA2 ** (t + 1)) / (1.0 - _BETA1 ** (t + 1)))
+        _adam_update(U, grad_U, moments[0], moments[1], lr_U * correction, scratch[0])
+        _adam_update(V, grad_V, moments[2], moments[3], lr_V * correction, scratch[1])
+    return best_U, best_V, best_step
+
+
+def _adam_update(param, grad, first, second, step_size, scratch) -> None:
+    """One Adam update in place (float32): ``param -= step_size * m / (sqrt(v) + eps)``."""
+    first *= np.float32(_BETA1)
+    np.multiply(grad, np.float32(1.0 - _BETA1), out=scratch)
+    first += scratch
+    second *= np.float32(_BETA2)
+    np.multiply(grad, grad, out=scratch)
+    scratch *= np.float32(1.0 - _BETA2)
+    second += scratch
+    np.sqrt(second, out=scratch)
+    scratch += np.float32(_EPSILON)
+    np.divide(first, scratch, out=scratch)
+    scratch *= step_size
+    param -= scratch
