@@ -7,7 +7,7 @@ from pathlib import Path
 from relusv.data import load_prepared
 from relusv.models import build_mlp
 from relusv.results import atomic_path, rule_run, write_json
-from relusv.training import evaluate_accuracy, train_mlp
+from relusv.training import split_accuracies, train_mlp
 
 with rule_run(snakemake) as log:
     spec, output = snakemake.params.network, snakemake.output
@@ -19,9 +19,7 @@ with rule_run(snakemake) as log:
                        epochs=spec["epochs"], batch_size=spec["batch_size"], seed=spec["seed"],
                        learning_rate=spec["learning_rate"], checkpoint_dir=work / "checkpoints",
                        history_csv=work / "history.csv", backup_dir=work / "backup")
-    accuracies = {f"{split}_accuracy": evaluate_accuracy(model, data[f"x_{split}"],
-                                                         data[f"y_{split}"])
-                  for split in ("train", "val", "test")}
+    accuracies = split_accuracies(model, data)
     log.info("%s: %s after %.1f s", snakemake.wildcards.network, accuracies, result.seconds)
     with atomic_path(output.model) as tmp:
         model.save(tmp)

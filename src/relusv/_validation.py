@@ -43,3 +43,13 @@ def check_choice(value, name: str, choices) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
     return value
+
+
+def make_rng(seed) -> np.random.Generator:
+    """``np.random.default_rng(seed)``, turning a bad seed into a ValueError naming ``seed``."""
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"seed must be None, a non-negative int, a SeedSequence or a Generator, got {seed!r}"
+        ) from error

@@ -61,7 +61,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from relusv._validation import as_finite_array, check_choice, check_positive_int
+from relusv._validation import as_finite_array, check_choice, check_positive_int, make_rng
 
 try:  # optional: pins BLAS to one thread per worker (installed with scikit-learn)
     from threadpoolctl import threadpool_limits
@@ -197,7 +197,7 @@ def sample_unit_sphere(n_points: int, dim: int, seed=None) -> np.ndarray:
     """
     n_points = check_positive_int(n_points, "n_points")
     dim = check_positive_int(dim, "dim")
-    rng = _make_rng(seed)
+    rng = make_rng(seed)
     points = rng.standard_normal((n_points, dim))
     norms = np.linalg.norm(points, axis=1)
     # A zero draw has probability zero; redraw such rows so that every row has norm 1.
@@ -302,7 +302,7 @@ def relu_singular_value_bounds(
     learning_rate = _check_positive_real(learning_rate, "learning_rate")
     check_choice(approximant_bias, "approximant_bias", APPROXIMANT_BIASES)
     init_noise = _check_nonnegative_real(init_noise, "init_noise")
-    rng = _make_rng(seed)
+    rng = make_rng(seed)
     if n_threads is None:
         n_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     n_threads = check_positive_int(n_threads, "n_threads")
@@ -324,16 +324,6 @@ def relu_singular_value_bounds(
 # --------------------------------------------------------------------------------------------
 # Input checks
 # --------------------------------------------------------------------------------------------
-
-
-def _make_rng(seed) -> np.random.Generator:
-    """``np.random.default_rng(seed)``, turning a bad seed into a ValueError naming ``seed``."""
-    try:
-        return np.random.default_rng(seed)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"seed must be None, a non-negative int, a SeedSequence or a Generator, got {seed!r}"
-        ) from error
 
 
 def _check_positive_real(value, name: str) -> float:

@@ -48,6 +48,7 @@ __all__ = [
     "checkpoint_path",
     "compile_mlp",
     "evaluate_accuracy",
+    "split_accuracies",
     "load_checkpoint",
     "predict_classes",
     "train_mlp",
@@ -201,6 +202,15 @@ def predict_classes(model: keras.Model, x, batch_size: int = 1024) -> np.ndarray
     x = _as_inputs(model, x)
     logits = model.predict(x, batch_size=batch_size, verbose=0)
     return np.argmax(logits, axis=1)
+
+
+def split_accuracies(model: keras.Model, data, splits=("train", "val", "test")) -> dict:
+    """``{"train_accuracy": ..., "val_accuracy": ..., "test_accuracy": ...}`` on prepared data.
+
+    ``data`` holds ``x_<split>`` and ``y_<split>`` arrays (as :func:`relusv.data.prepare` returns).
+    """
+    return {f"{split}_accuracy": evaluate_accuracy(model, data[f"x_{split}"], data[f"y_{split}"])
+            for split in splits}
 
 
 def evaluate_accuracy(model: keras.Model, x, y, batch_size: int = 1024) -> float:

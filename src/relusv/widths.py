@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-from relusv._validation import as_finite_array, check_positive_int
+from relusv._validation import as_finite_array, check_positive_int, make_rng
 
 __all__ = [
     "WidthEstimate",
@@ -86,16 +86,6 @@ class WidthEstimate:
 # --------------------------------------------------------------------------------------------
 # Shared private helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _make_rng(seed) -> np.random.Generator:
-    """``np.random.default_rng(seed)``, turning a bad seed into a ValueError naming ``seed``."""
-    try:
-        return np.random.default_rng(seed)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"seed must be None, a non-negative int, a SeedSequence or a Generator, got {seed!r}"
-        ) from error
 
 
 def _gaussian_draws(
@@ -240,7 +230,7 @@ def gaussian_mean_width(
     points = _as_finite_2d(points, "points")
     n_draws = check_positive_int(n_draws, "n_draws")
     chunk_size = check_positive_int(chunk_size, "chunk_size")
-    rng = _make_rng(seed)
+    rng = make_rng(seed)
     return _summarise(_closed_form_per_draw(points, n_draws, rng, chunk_size, spherical=False))
 
 
@@ -278,7 +268,7 @@ def spherical_mean_width(
     points = _as_finite_2d(points, "points")
     n_draws = check_positive_int(n_draws, "n_draws")
     chunk_size = check_positive_int(chunk_size, "chunk_size")
-    rng = _make_rng(seed)
+    rng = make_rng(seed)
     return _summarise(_closed_form_per_draw(points, n_draws, rng, chunk_size, spherical=True))
 
 
@@ -314,7 +304,7 @@ def gaussian_mean_width_lp(points, n_draws: int = 100, seed=None) -> WidthEstima
     """
     points = _as_finite_2d(points, "points")
     n_draws = check_positive_int(n_draws, "n_draws")
-    rng = _make_rng(seed)
+    rng = make_rng(seed)
     return _summarise(_lp_per_draw(points, n_draws, rng))
 
 
@@ -392,7 +382,7 @@ def linear_operator_gaussian_mean_width(
     A = _as_finite_2d(A, "A")
     n_draws = check_positive_int(n_draws, "n_draws")
     chunk_size = check_positive_int(chunk_size, "chunk_size")
-    rng = _make_rng(seed)
+    rng = make_rng(seed)
     m, n = A.shape
     block = min(n_draws, max(1, chunk_size // max(m, n)))
     values = np.empty(n_draws)
