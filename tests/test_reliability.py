@@ -6,6 +6,7 @@ cluster's out-of-memory killer or a pre-empted node would.
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -112,6 +113,28 @@ def test_a_rule_killed_mid_run_is_recomputed_and_nothing_partial_survives(tmp_pa
     assert not list((tmp_path / "results" / "bounds").glob(".*tmp*")), "temporary files remain"
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / target),
                                   pd.read_csv(reference / target), check_exact=True)
+
+
+def test_pruning_killed_mid_run_resumes_at_its_last_iteration(tmp_path):
+    """A killed harmonic_pruning job resumes from its state and ends with the same rows."""
+    target = "results/pruning/breast_cancer_double/harmonic_pruning.csv"
+    state = tmp_path / "results/pruning/breast_cancer_double/pruning_resume/pruning_state.npz"
+    log = tmp_path / "logs/pruning/harmonic_pruning_breast_cancer_double.log"
+    process = start_snakemake(tmp_path, target)
+    assert kill_when(process, lambda: state.exists() and "iteration 8:" in log.read_text())
+    def iterations_logged():
+        return len(re.findall(r"iteration \d+: ranks", log.read_text()))
+
+    killed_at = iterations_logged()
+    finish(tmp_path, target)
+    total = len(pd.read_csv(tmp_path / target))
+    assert iterations_logged() < killed_at + total, "the rerun started over from iteration 0"
+    reference = tmp_path / "reference"
+    run_snakemake("--cores", "2", *DEMO, "--directory", str(reference), target)
+    first, second = (pd.read_csv(d / target) for d in (tmp_path, reference))
+    timing = [c for c in first.columns if "seconds" in c]
+    pd.testing.assert_frame_equal(first.drop(columns=timing), second.drop(columns=timing),
+                                  check_exact=True)
 
 
 def test_damaged_checkpoint_is_named_and_nothing_downstream_runs(tmp_path, reference):
