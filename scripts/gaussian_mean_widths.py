@@ -15,13 +15,15 @@ with rule_run(snakemake) as log:
     model = keras.models.load_model(snakemake.input.model)
     subsets = np.load(snakemake.input.subsets)
     final_split = {"correct": subsets["x_correct"], "incorrect": subsets["x_incorrect"]}
-    x_pool, y_pool = pool_arrays(load_prepared(snakemake.input.data)[0], params.pool)
+    each_checkpoint = params.split_at == "each_checkpoint"
+    if each_checkpoint:  # only then is the pool reclassified at every checkpoint
+        x_pool, y_pool = pool_arrays(load_prepared(snakemake.input.data)[0], params.pool)
 
     def checkpoints():
         for epoch, path in checkpoint_files(snakemake.input.checkpoints):
             load_checkpoint(model, path)
             split = final_split
-            if params.split_at == "each_checkpoint":
+            if each_checkpoint:
                 chosen = select_subsets(y_pool, predict_classes(model, x_pool),
                                         max_size=params.max_size, min_size=params.min_size,
                                         seed=params.subset_seed)

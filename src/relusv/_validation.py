@@ -38,6 +38,13 @@ def check_positive_int(value, name: str) -> int:
     return int(value)
 
 
+def check_nonnegative_int(value, name: str) -> int:
+    """Return ``value`` as an int, raising ``ValueError`` unless it is an integer >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
 def check_choice(value, name: str, choices) -> str:
     """Return ``value`` unchanged, raising ``ValueError`` unless it is one of ``choices``."""
     if value not in choices:

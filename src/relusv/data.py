@@ -73,7 +73,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from relusv._validation import check_choice, check_positive_int
+from relusv._validation import check_choice, check_nonnegative_int, check_positive_int
 
 __all__ = [
     "DATASETS",
@@ -275,12 +275,6 @@ def _check_fraction(value, name: str) -> float:
     if not 0.0 < float(value) < 1.0:
         raise ValueError(f"{name} must be strictly between 0 and 1, got {value!r}")
     return float(value)
-
-
-def _check_seed(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {value!r}")
-    return int(value)
 
 
 def _check_timeout(value) -> float:
@@ -815,7 +809,7 @@ def split_indices(
     validation_fraction = _check_fraction(validation_fraction, "validation_fraction")
     if test_fraction is not None:
         test_fraction = _check_fraction(test_fraction, "test_fraction")
-    seed = _check_seed(seed)
+    seed = check_nonnegative_int(seed, "seed")
     n_test = 0 if test_fraction is None else max(1, round(test_fraction * n))
     n_val = max(1, round(validation_fraction * (n - n_test)))
     if n - n_test - n_val < 1:
@@ -860,7 +854,7 @@ def prepare(
     info = dataset_info(name)
     validation_fraction = _check_fraction(validation_fraction, "validation_fraction")
     test_fraction = _check_fraction(test_fraction, "test_fraction")
-    seed = _check_seed(seed)
+    seed = check_nonnegative_int(seed, "seed")
     if max_train is not None:
         max_train = check_positive_int(max_train, "max_train")
     files = _resolve_raw(info, raw)

@@ -28,7 +28,12 @@ import keras
 import numpy as np
 from keras import ops
 
-from relusv._validation import as_finite_array, check_choice, check_positive_int
+from relusv._validation import (
+    as_finite_array,
+    check_choice,
+    check_nonnegative_int,
+    check_positive_int,
+)
 
 __all__ = [
     "DoubleDense",
@@ -46,18 +51,10 @@ __all__ = [
 TARGETS = ("glorot", "he")
 
 
-def _check_nonnegative_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    return int(value)
-
-
 def _check_seed(seed) -> int | None:
     if seed is None:
         return None
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
-    return int(seed)
+    return check_nonnegative_int(seed, "seed")
 
 
 def target_variance(n: int, m: int, target: str = "glorot") -> float:
@@ -127,7 +124,7 @@ def double_p_product_factors(
     """
     n = check_positive_int(n, "n")
     units = check_positive_int(units, "units")
-    rank = _check_nonnegative_int(rank, "rank")
+    rank = check_nonnegative_int(rank, "rank")
     p = check_positive_int(p, "p")
     variance = target_variance(n, units, target)
     rng = _rng(_check_seed(seed))
@@ -206,7 +203,7 @@ def double_dense_factors(kernel, rank: int) -> tuple[np.ndarray, np.ndarray]:
         ``kernel``.
     """
     kernel = as_finite_array(kernel, "kernel", 2)
-    rank = _check_nonnegative_int(rank, "rank")
+    rank = check_nonnegative_int(rank, "rank")
     n, m = kernel.shape
     if rank > min(n, m):
         raise ValueError(
@@ -258,7 +255,7 @@ class DoubleDense(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.units = check_positive_int(units, "units")
-        self._rank = _check_nonnegative_int(rank, "rank")
+        self._rank = check_nonnegative_int(rank, "rank")
         self.activation = keras.activations.get(activation)
         self.use_bias = bool(use_bias)
         if kernel_initializer is None:
@@ -416,7 +413,7 @@ def double_mlp_parameter_count(
     classes = check_positive_int(classes, "classes")
     if isinstance(ranks, str | bytes) or not isinstance(ranks, Sequence | np.ndarray):
         raise ValueError(f"ranks must be a sequence of integers, got {ranks!r}")
-    ranks = tuple(_check_nonnegative_int(r, f"ranks[{i}]") for i, r in enumerate(ranks))
+    ranks = tuple(check_nonnegative_int(r, f"ranks[{i}]") for i, r in enumerate(ranks))
     if len(ranks) != len(widths):
         raise ValueError(
             f"ranks must have one entry per hidden layer ({len(widths)}), got {len(ranks)}"

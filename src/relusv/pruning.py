@@ -82,7 +82,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from relusv._validation import check_choice, check_positive_int
+from relusv._validation import check_choice, check_nonnegative_int, check_positive_int
 from relusv.layers import DoubleDense, double_dense_factors, double_mlp_parameter_count
 from relusv.models import as_features, build_mlp, hidden_layers
 from relusv.results import atomic_path
@@ -150,12 +150,6 @@ _TAG_HARMONIC, _TAG_MAGNITUDE_GRADUAL, _TAG_MAGNITUDE_ONE_SHOT = 0, 1, 2
 
 # --------------------------------------------------------------------------------------------
 # argument checks
-
-
-def _check_nonnegative_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    return int(value)
 
 
 def _check_optional_int(value, name: str, minimum: int) -> int | None:
@@ -517,7 +511,7 @@ def truncate_layer(state: PruningState, layer: int, *,
     """
     if not isinstance(state, PruningState):
         raise ValueError(f"state must be a PruningState, got {type(state).__name__}")
-    layer = _check_nonnegative_int(layer, "layer")
+    layer = check_nonnegative_int(layer, "layer")
     if layer >= len(state.v):
         raise ValueError(f"layer must be < {len(state.v)} (0-based), got {layer}")
     rank_rtol = _check_rtol(rank_rtol)
@@ -865,12 +859,12 @@ def harmonic_pruning(
     retrain_batch_size = check_positive_int(retrain_batch_size, "retrain_batch_size")
     accuracy_drop = _check_real(accuracy_drop, "accuracy_drop", low=0.0, high=1.0)
     retrain_every = _check_optional_int(retrain_every, "retrain_every", 1)
-    rank_threshold = _check_nonnegative_int(rank_threshold, "rank_threshold")
+    rank_threshold = check_nonnegative_int(rank_threshold, "rank_threshold")
     max_iterations = _check_optional_int(max_iterations, "max_iterations", 0)
     learning_rate = _check_learning_rate(learning_rate)
     rank_rtol = _check_rtol(rank_rtol)
     check_choice(tie_break, "tie_break", TIE_BREAKS)
-    seed = _check_nonnegative_int(seed, "seed")
+    seed = check_nonnegative_int(seed, "seed")
     if on_record is not None and not callable(on_record):
         raise ValueError("on_record must be None or a callable")
     data = _check_data(data, state0.input_dim, state0.classes)
@@ -1048,7 +1042,7 @@ def _check_rank_tuples(state: PruningState, ranks) -> list[tuple[int, ...]]:
                 or len(triple) != len(state.ranks):
             raise ValueError(f"ranks[{j}] must have one rank per hidden layer "
                              f"({len(state.ranks)}), got {triple!r}")
-        triple = tuple(_check_nonnegative_int(r, f"ranks[{j}]") for r in triple)
+        triple = tuple(check_nonnegative_int(r, f"ranks[{j}]") for r in triple)
         for layer, (r, have) in enumerate(zip(triple, state.ranks, strict=True)):
             if r > have:
                 raise ValueError(
@@ -1111,7 +1105,7 @@ def one_shot_svd_curve(
         if isinstance(parameter_budgets, str | bytes) or not isinstance(
                 parameter_budgets, Sequence | np.ndarray):
             raise ValueError("parameter_budgets must be a sequence of integers")
-        budgets = [_check_nonnegative_int(p, f"parameter_budgets[{i}]")
+        budgets = [check_nonnegative_int(p, f"parameter_budgets[{i}]")
                    for i, p in enumerate(parameter_budgets)]
         for i, p in enumerate(budgets):
             if p < floor:
@@ -1291,7 +1285,7 @@ def magnitude_pruning_curve(
     retrain_batch_size = check_positive_int(retrain_batch_size, "retrain_batch_size")
     learning_rate = _check_learning_rate(learning_rate)
     check_choice(schedule, "schedule", ("gradual", "one_shot"))
-    seed = _check_nonnegative_int(seed, "seed")
+    seed = check_nonnegative_int(seed, "seed")
     if iterations is None:
         n_budgets = check_positive_int(n_budgets, "n_budgets")
         ordered = sorted(by_iteration)
@@ -1300,7 +1294,7 @@ def magnitude_pruning_curve(
     else:
         if isinstance(iterations, str | bytes) or not isinstance(iterations, Sequence | np.ndarray):
             raise ValueError("iterations must be a sequence of integers")
-        iterations = sorted({_check_nonnegative_int(t, "iterations[...]") for t in iterations})
+        iterations = sorted({check_nonnegative_int(t, "iterations[...]") for t in iterations})
         missing = [t for t in iterations if t not in by_iteration]
         if missing or not iterations:
             raise ValueError(f"iterations {missing} have no record")
@@ -1375,7 +1369,7 @@ def _check_architectures(architectures, input_dim: int) -> list[dict]:
             raise ValueError(f"architectures[{j}].widths must not be empty")
         ranks = arch.get("ranks")
         if ranks is not None:
-            ranks = tuple(_check_nonnegative_int(r, f"architectures[{j}].ranks[...]")
+            ranks = tuple(check_nonnegative_int(r, f"architectures[{j}].ranks[...]")
                           for r in ranks)
             if len(ranks) != len(widths):
                 raise ValueError(f"architectures[{j}] needs one rank per width")
@@ -1446,7 +1440,7 @@ def from_scratch_comparison(
     if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence | np.ndarray) \
             or len(seeds) == 0:
         raise ValueError("seeds must be a non-empty sequence of non-negative integers")
-    seeds = [_check_nonnegative_int(s, "seeds[...]") for s in seeds]
+    seeds = [check_nonnegative_int(s, "seeds[...]") for s in seeds]
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     patience = check_positive_int(patience, "patience")

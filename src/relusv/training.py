@@ -38,7 +38,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from relusv._validation import check_positive_int
+from relusv._validation import check_nonnegative_int, check_positive_int
 from relusv.models import _as_inputs, as_features
 
 __all__ = [
@@ -472,9 +472,7 @@ def train_mlp(
     """
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    seed = check_nonnegative_int(seed, "seed")
     if early_stopping is not None:
         early_stopping = check_positive_int(early_stopping, "early_stopping")
     if (x_val is None) != (y_val is None):
