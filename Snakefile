@@ -23,6 +23,7 @@ include: "workflow/rules/pruning.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/claims.smk"
+include: "workflow/rules/benchmarks.smk"
 
 
 rule all:

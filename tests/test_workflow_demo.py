@@ -150,6 +150,26 @@ def test_second_invocation_has_nothing_to_do(demo_run):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def test_workflow_benchmarks_summarise_every_job_of_the_run(demo_run):
+    """The target ``workflow_benchmarks`` reruns nothing and reads one benchmark file per job
+    that ``all`` ran: its job list and the files on disk agree, rule by rule."""
+    workdir, _ = demo_run
+    assert dry_run_jobs(workdir, "workflow_benchmarks") == {"workflow_benchmarks": 1, "total": 1}
+    run_snakemake("--cores", "1", *DEMO, "--directory", str(workdir), "workflow_benchmarks")
+    summary = workdir / "results/benchmarks/summary"
+    jobs = pd.read_csv(summary / "jobs.csv")
+    on_disk = [p for p in (workdir / "results/benchmarks").rglob("*.tsv")
+               if summary not in p.parents]
+    assert len(jobs) == len(on_disk) == 38
+    assert not jobs.duplicated(["rule", "job"]).any()
+    assert (jobs["seconds"] > 0).all() and (jobs["max_rss_mib"] > 0).all()
+    rules = pd.read_csv(summary / "rules.csv")
+    assert set(rules["rule"]) == set(jobs["rule"]) | {"all jobs"}
+    assert rules.set_index("rule").loc["all jobs", "total_seconds"] == pytest.approx(
+        jobs["seconds"].sum())
+    assert (summary / "rules.md").read_text().startswith("| rule |")
+
+
 def test_plot_parameter_change_reruns_only_plotting(demo_run, tmp_path):
     workdir, _ = demo_run
     override = write_override(tmp_path / "plot.yaml", {"plot": {"dpi": 120}})

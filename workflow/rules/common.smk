@@ -4,6 +4,7 @@ import os
 from snakemake.utils import validate
 
 from relusv.config import check_config
+from relusv.workflow_benchmarks import planned_jobs
 
 
 # A configfile given on the command line replaces the full reproduction's config instead of
@@ -59,3 +60,13 @@ def network_outputs(pattern):
 
 def figure_network_outputs(pattern):
     return {name: pattern.format(network=name) for name in FIGURE_NETWORKS}
+
+
+def benchmarked_jobs():
+    """Benchmark file -> job, for every job of the target `all`."""
+    benchmarked = [rule.name for rule in workflow.rules
+                   if rule.benchmark and rule.name != "workflow_benchmarks"]
+    return {
+        getattr(rules, job["rule"]).benchmark.format(**job["wildcards"]): job
+        for job in planned_jobs(config, benchmarked)
+    }
