@@ -10,18 +10,19 @@ Three layers at the default number of Adam steps:
   ``[0, 1]^784``: a 4-pixel border of constant-zero pixels (400 live pixels), each image a
   clipped combination of 30 smooth "strokes" plus noise (about half the live pixels 0).
 
-Columns: ``batched s`` is one call of :func:`relu_singular_value_bounds` for all ranks
-(``batched cpu s``: its CPU time over all threads, a proxy that is less sensitive to other
-processes on the machine; wall time on an idle machine is about CPU time / cores);
-``per-rank s`` is a Python loop calling it with ``ranks=[k]`` (the same arithmetic: the bounds
-must agree bitwise, ``max abs diff``); ``naive s`` is the straightforward per-rank implementation in
+Every timing is the median over ``--repeats`` runs (default 3; ``batched s range``: the fastest and
+slowest batched run). Columns: ``batched s`` is one call of :func:`relu_singular_value_bounds` for
+all ranks (``batched cpu s``: its CPU time over all threads, a proxy that is less sensitive to
+other processes on the machine; wall time on an idle machine is about CPU time / cores);
+``per-rank s`` is a Python loop calling it with ``ranks=[k]`` (the same arithmetic: the bounds must
+agree bitwise, ``max abs diff``); ``naive s`` is the straightforward per-rank implementation in
 float64 numpy (raw coordinates, ``U``/``V`` of exactly rank k, no buckets, threads or float32;
-single-threaded BLAS like the library's workers),
-whose bounds differ because Adam is not rotation-invariant (it works in raw instead of principal
-axis coordinates) and by rounding (``naive / batched bound``: mean and range of the ratio over the
-timed ranks; above 1 means the batched bounds are lower, i.e. better). Both loops are timed on
-evenly spaced ranks and extrapolated to all ranks (the ``timed ranks`` column); the speed-ups
-compare against the extrapolated times.
+single- threaded BLAS like the library's workers), whose bounds differ because Adam is not
+rotation- invariant (it works in raw instead of principal axis coordinates) and by rounding
+(``naive / batched bound``: mean and range of the ratio over the timed ranks; above 1 means the
+batched bounds are lower, i.e. better). Both loops are timed on evenly spaced ranks and
+extrapolated to all ranks (the ``timed ranks`` column); the speed-ups compare against the
+extrapolated times.
 
 Run: ``python benchmarks/bench_singular_values.py`` (a few minutes on 2 cores).
 """
@@ -32,6 +33,7 @@ import argparse
 import contextlib
 import math
 import os
+import statistics
 import sys
 import time
 
@@ -138,7 +140,25 @@ def _spaced(n_ranks: int, count: int) -> list[int]:
     return sorted({int(round(x)) for x in np.linspace(0, n_ranks - 1, count)})
 
 
-def bench_layer(name, W, b, X, *, loop_ranks: int, naive_ranks: int, steps: int | None) -> dict:
+def bench_layer(name, W, b, X, *, loop_ranks: int, naive_ranks: int, steps: int | None,
+                repeats: int) -> dict:
+    """Median over ``repeats`` runs of :func:`_bench_layer_once`'s timings; the bound columns
+    are those of the first run (every run computes the same numbers)."""
+    runs = [_bench_layer_once(name, W, b, X, loop_ranks=loop_ranks, naive_ranks=naive_ranks,
+                              steps=steps) for _ in range(repeats)]
+    row = dict(runs[0])
+    for key in ("batched s", "batched cpu s", "per-rank s", "naive s"):
+        row[key] = statistics.median(run[key] for run in runs)
+    row["speed-up"] = row["per-rank s"] / row["batched s"]
+    row["speed-up vs naive"] = row["naive s"] / row["batched s"]
+    batched = [run["batched s"] for run in runs]
+    row["batched s range"] = f"{min(batched):.1f}-{max(batched):.1f}"
+    row["runs"] = repeats
+    return row
+
+
+def _bench_layer_once(name, W, b, X, *, loop_ranks: int, naive_ranks: int,
+                      steps: int | None) -> dict:
     kwargs = {} if steps is None else {"steps": steps}
     start, cpu_start = time.perf_counter(), time.process_time()
     batched = relu_singular_value_bounds(W, X, b, **kwargs)
@@ -197,6 +217,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--steps", type=int, default=None, help="Adam steps (default: the API's)")
     parser.add_argument("--loop-ranks", type=int, default=20, help="ranks timed one at a time")
     parser.add_argument("--naive-ranks", type=int, default=5, help="ranks timed naively")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per layer (median)")
     parser.add_argument("--only", choices=["sphere", "hidden", "input"], default=None)
     args = parser.parse_args([] if argv is None else argv)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -216,6 +237,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 loop_ranks=args.loop_ranks,
                 naive_ranks=args.naive_ranks,
                 steps=args.steps,
+                repeats=args.repeats,
             )
         )
         print(f"done: {name}", flush=True)
