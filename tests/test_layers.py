@@ -7,12 +7,11 @@ import pytest
 from relusv.layers import (
     DoubleDense,
     DoublePProduct,
-    dense_mlp_parameter_count,
     double_dense_factors,
-    double_mlp_parameter_count,
     double_p_product_factors,
     target_variance,
 )
+from relusv.parameter_counts import dense_mlp_parameter_count, double_mlp_parameter_count
 
 
 def _model(n, layer):

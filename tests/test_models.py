@@ -4,13 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from relusv.layers import (
-    DoubleDense,
-    DoublePProduct,
-    dense_mlp_parameter_count,
-    double_mlp_parameter_count,
-)
+from relusv.layers import DoubleDense, DoublePProduct
 from relusv.models import build_mlp, hidden_activations, hidden_layers, layer_weights
+from relusv.parameter_counts import dense_mlp_parameter_count, double_mlp_parameter_count
 
 
 def _weights_equal(a, b):

@@ -11,12 +11,9 @@ import numpy as np
 import pytest
 
 from relusv.data import prepare
-from relusv.layers import (
-    dense_mlp_parameter_count,
-    double_dense_factors,
-    double_mlp_parameter_count,
-)
+from relusv.layers import double_dense_factors
 from relusv.models import build_mlp
+from relusv.parameter_counts import dense_mlp_parameter_count, double_mlp_parameter_count
 from relusv.pruning import (
     STATE_FILE,
     TIMING_COLUMNS,

@@ -76,9 +76,9 @@ is about was never reached). The claim is about MNIST: only networks whose datas
 training summary) is MNIST are judged when there are any; otherwise every pruned network is judged
 and the note says so. Every network's numbers are reported.
 
-C7 (section V-C). Exact arithmetic with :mod:`relusv.layers`: with input 3072, widths (100, 100,
-100) and 10 classes, the double-layer MLP at ranks (18, 8, 6) has 61,206 parameters and the dense
-one 328,510. Needs no data.
+C7 (section V-C). Exact arithmetic with :mod:`relusv.parameter_counts`: with input 3072, widths
+(100, 100, 100) and 10 classes, the double-layer MLP at ranks (18, 8, 6) has 61,206 parameters and
+the dense one 328,510. Needs no data.
 
 C8 (section V-C, CIFAR-10 from scratch). Per network, from its from-scratch summary (one row per
 architecture: mean, sample standard deviation and number of runs over seeds): the *double*
@@ -889,7 +889,7 @@ def _claim_c6(frames, summaries, threshold, rank_fraction, max_drop) -> dict:
 
 
 def _claim_c7() -> dict:
-    from relusv.layers import dense_mlp_parameter_count, double_mlp_parameter_count
+    from relusv.parameter_counts import dense_mlp_parameter_count, double_mlp_parameter_count
 
     paper = PAPER_NUMBERS["C7"]
     double = double_mlp_parameter_count(paper["input_dim"], paper["widths"], paper["ranks"],
@@ -899,7 +899,8 @@ def _claim_c7() -> dict:
     measured = {"double_parameters": int(double), "dense_parameters": int(dense),
                 "ratio": _num(dense / double), "paper": paper}
     note = (
-        "Criterion: exact arithmetic with relusv.layers, for input 3072, widths (100, 100, 100), "
+        "Criterion: exact arithmetic with relusv.parameter_counts, for input 3072, "
+        "widths (100, 100, 100), "
         "10 classes: a double-layer of rank r with n inputs and m outputs has r (n + m) + m "
         "parameters, a dense layer n m + m. Holds iff the counts equal the paper's 61,206 and "
         "328,510. Needs no data."

@@ -14,7 +14,8 @@ import keras
 import numpy as np
 
 from relusv._validation import as_finite_array, check_choice, check_positive_int
-from relusv.layers import DoubleDense, DoublePProduct, _check_widths
+from relusv.layers import DoubleDense, DoublePProduct
+from relusv.parameter_counts import check_widths
 
 __all__ = [
     "INITS",
@@ -89,7 +90,7 @@ def build_mlp(
         Uncompiled; see :func:`relusv.training.compile_mlp`.
     """
     input_dim = check_positive_int(input_dim, "input_dim")
-    widths = _check_widths(widths, "widths")
+    widths = check_widths(widths, "widths")
     classes = check_positive_int(classes, "classes")
     check_choice(init, "init", INITS)
     p = check_positive_int(p, "p")

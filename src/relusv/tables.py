@@ -238,10 +238,10 @@ def parameter_table(input_dims: Mapping[str, int], classes: int = 10,
                     architectures=PARAMETER_ARCHITECTURES) -> pd.DataFrame:
     """Parameter counts of dense and double-layer MLPs per dataset (section V-C, claim C7).
 
-    Counts are exact, from :func:`relusv.layers.dense_mlp_parameter_count` (``ranks`` None) and
-    :func:`relusv.layers.double_mlp_parameter_count`: a dense layer with ``n`` inputs and ``m``
-    outputs has ``n m + m`` parameters, a double-layer of rank ``r`` has ``r (n + m) + m``; the
-    output layer is dense.
+    Counts are exact, from :func:`relusv.parameter_counts.dense_mlp_parameter_count` (``ranks``
+    None) and :func:`relusv.parameter_counts.double_mlp_parameter_count`: a dense layer with ``n``
+    inputs and ``m`` outputs has ``n m + m`` parameters, a double-layer of rank ``r`` has
+    ``r (n + m) + m``; the output layer is dense.
 
     Parameters
     ----------
@@ -259,7 +259,7 @@ def parameter_table(input_dims: Mapping[str, int], classes: int = 10,
     DataFrame with one row per architecture: ``architecture`` (its name), then one integer column
     per dataset.
     """
-    from relusv.layers import dense_mlp_parameter_count, double_mlp_parameter_count
+    from relusv.parameter_counts import dense_mlp_parameter_count, double_mlp_parameter_count
 
     if not isinstance(input_dims, Mapping) or not input_dims:
         raise ValueError("input_dims must be a non-empty mapping of dataset name -> input "

@@ -215,7 +215,7 @@ def job_work(rule: str, network: Mapping, config: Mapping) -> float:
       the summed widths): forward passes and the widths' products at every checkpoint;
     """
     from relusv.data import dataset_info
-    from relusv.layers import dense_mlp_parameter_count
+    from relusv.parameter_counts import dense_mlp_parameter_count
 
     info = dataset_info(network["dataset"])
     widths = network["widths"]
