@@ -10,7 +10,7 @@ from relusv.training import predict_classes
 with rule_run(snakemake) as log:
     params = snakemake.params
     x, y = pool_arrays(load_prepared(snakemake.input.data)[0], params.pool)
-    model = keras.models.load_model(snakemake.input.model)
+    model = keras.models.load_model(snakemake.input.model, compile=False)
     subsets = select_subsets(y, predict_classes(model, x), max_size=params.max_size,
                              min_size=params.min_size, seed=params.seed)
     log.info("%s", subsets.summary())

@@ -12,7 +12,7 @@ from relusv.training import checkpoint_files, load_checkpoint, predict_classes
 
 with rule_run(snakemake) as log:
     params = snakemake.params
-    model = keras.models.load_model(snakemake.input.model)
+    model = keras.models.load_model(snakemake.input.model, compile=False)
     subsets = np.load(snakemake.input.subsets)
     final_split = {"correct": subsets["x_correct"], "incorrect": subsets["x_incorrect"]}
     each_checkpoint = params.split_at == "each_checkpoint"

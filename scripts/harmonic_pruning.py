@@ -12,7 +12,7 @@ with rule_run(snakemake) as log:
     params = snakemake.params
     data, _ = load_prepared(snakemake.input.data)
     records = harmonic_pruning(
-        keras.models.load_model(snakemake.input.model), data,
+        keras.models.load_model(snakemake.input.model, compile=False), data,
         retrain_batches=params.retrain_batches, retrain_batch_size=params.retrain_batch_size,
         accuracy_drop=params.accuracy_drop, retrain_every=params.retrain_every,
         rank_threshold=params.rank_threshold, max_iterations=params.max_iterations,

@@ -12,7 +12,7 @@ COLUMNS = ["network", "method", "parameters", "val_accuracy", "test_accuracy"]
 with rule_run(snakemake) as log:
     params = snakemake.params
     data, _ = load_prepared(snakemake.input.data)
-    state = state_from_model(keras.models.load_model(snakemake.input.model))
+    state = state_from_model(keras.models.load_model(snakemake.input.model, compile=False))
     harmonic = pd.read_csv(snakemake.input.pruning)
     magnitude = magnitude_pruning_curve(state, data, harmonic, n_budgets=params.n_budgets,
                                         retrain_batch_size=params.retrain_batch_size,

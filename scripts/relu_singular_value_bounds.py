@@ -10,7 +10,7 @@ from relusv.results import rule_run, write_csv
 with rule_run(snakemake) as log:
     params = snakemake.params
     subsets = np.load(snakemake.input.subsets)
-    model = keras.models.load_model(snakemake.input.model)
+    model = keras.models.load_model(snakemake.input.model, compile=False)
     frame = network_bounds(
         snakemake.wildcards.network, layer_weights(model),
         {"correct": subsets["x_correct"], "incorrect": subsets["x_incorrect"]},
