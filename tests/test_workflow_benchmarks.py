@@ -28,8 +28,18 @@ def test_read_benchmark_takes_medians_over_repeats_and_nan_for_na(tmp_path):
                            (2.0, "NA", 1.0, 60))
     read = wb.read_benchmark(path)
     assert read["seconds"] == 2.0 and read["cpu_seconds"] == 1.0 and read["mean_load"] == 60
+    assert read["max_rss_mib"] == 200
     single = wb.read_benchmark(write_benchmark(tmp_path / "c.tsv", (4.0, "NA", 1.0, 60)))
     assert math.isnan(single["max_rss_mib"])
+
+
+def test_read_benchmark_reads_zero_resident_memory_as_not_measured(tmp_path):
+    """Snakemake's sampler can catch a short job's process as it exits: 0.00 MiB is no peak."""
+    exiting = wb.read_benchmark(write_benchmark(tmp_path / "z.tsv", (0.4, 0.0, 0.0, 0)))
+    assert exiting["seconds"] == 0.4 and math.isnan(exiting["max_rss_mib"])
+    mixed = wb.read_benchmark(write_benchmark(tmp_path / "m.tsv", (0.4, 0.0, 0.0, 0),
+                                              (0.5, 150.0, 0.4, 80)))
+    assert mixed["max_rss_mib"] == 150.0
 
 
 @pytest.mark.parametrize("text", ["", HEADER, "a\tb\n1\t2\n"])

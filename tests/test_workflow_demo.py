@@ -162,7 +162,13 @@ def test_workflow_benchmarks_summarise_every_job_of_the_run(demo_run):
                if summary not in p.parents]
     assert len(jobs) == len(on_disk) == 38
     assert not jobs.duplicated(["rule", "job"]).any()
-    assert (jobs["seconds"] > 0).all() and (jobs["max_rss_mib"] > 0).all()
+    assert (jobs["seconds"] > 0).all()
+    # Snakemake samples memory about once a second: only jobs shorter than a few samples may
+    # have none (NaN); every longer job has a measured, positive peak.
+    unmeasured = jobs["max_rss_mib"].isna()
+    assert (jobs.loc[~unmeasured, "max_rss_mib"] > 0).all()
+    assert (jobs.loc[unmeasured, "seconds"] < 3).all()
+    assert jobs.loc[jobs["rule"] == "trained_network", "max_rss_mib"].notna().all()
     rules = pd.read_csv(summary / "rules.csv")
     assert set(rules["rule"]) == set(jobs["rule"]) | {"all jobs"}
     assert rules.set_index("rule").loc["all jobs", "total_seconds"] == pytest.approx(

@@ -126,7 +126,10 @@ def read_benchmark(path: str | Path) -> dict[str, float]:
     Returns
     -------
     dict with ``seconds`` (wall), ``cpu_seconds``, ``max_rss_mib`` (peak resident memory) and
-    ``mean_load`` (mean CPU load in percent of one core).
+    ``mean_load`` (mean CPU load in percent of one core). Each is the median over the
+    repetitions that measured it, NaN where none did: Snakemake samples memory and CPU about
+    once a second, so a job shorter than that may have no sample ("NA") or one taken as the
+    process exited (0 MiB resident, read as NaN).
 
     Raises
     ------
@@ -151,8 +154,16 @@ def read_benchmark(path: str | Path) -> dict[str, float]:
         except ValueError:
             return math.nan
 
-    return {name: statistics.median(number(row[column]) for row in rows)
-            for column, name in needed.items()}
+    def measured(column: str) -> float:
+        values = [number(row[column]) for row in rows]
+        if column == "max_rss":
+            # A process sampled while it exits reads as 0 MiB resident: that is no
+            # measurement, since a running process always holds memory.
+            values = [math.nan if value <= 0 else value for value in values]
+        values = [value for value in values if not math.isnan(value)]
+        return statistics.median(values) if values else math.nan
+
+    return {name: measured(column) for column, name in needed.items()}
 
 
 def job_table(benchmarks: Mapping[str | Path, Mapping]) -> pd.DataFrame:
