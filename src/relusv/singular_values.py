@@ -23,7 +23,15 @@ How the computation is organised (none of it changes what is computed, only how 
   buckets are a fixed function of the problem's sizes, never of which ranks were requested, so a
   rank's computation is the same whether it runs alone or with all others.
 - Low ranks evaluate ``Z = (X V^T) U^T`` (cost ``~ N R (d + m)``), high ranks form ``L = U V``
-  first (cost ``~ N d m``); each bucket takes the cheaper one.
+  first (cost ``~ N d m``), and in between the forward pass can be factored and the backward
+  pass dense (``dLoss/dL = dZ^T X`` first); each bucket takes the cheapest estimate.
+- Each Adam step is dominated by a few matrix products per rank with the ``N``-sized operands,
+  which every rank must do on its own (products of several ranks stacked into one BLAS call
+  round differently from the same products done alone, and a rank's result must not depend on
+  which ranks run with it); the rest is kept cheap: the pre-activations are stored one output
+  a row (``(K, m, N)``, so these products need no transposed copies), a bucket is split into
+  chunks of a few ranks whose pre-activations stay in cache (``~2 MiB``), and Adam updates
+  ``U`` and ``V`` of all slices in one pass over a flat buffer.
 - ``V`` is optimised in the principal-axis coordinates of the data: with ``X = A P^T``, ``P`` the
   right singular vectors of ``X`` for its non-zero singular values (``d = rank(X)`` of them),
   Adam works on ``V' = V P: (k, d)`` and inputs ``A = X P: (N, d)``. The objective sees ``V``
@@ -90,9 +98,16 @@ _EPSILON = 1e-8
 # size R wastes at most ~30 % (on average ~13 %) of that rank's work.
 _BUCKET_GROWTH = 1.3
 
-# At most this many float32 entries in one stack of pre-activations (K, N, m): 32 MiB. Larger
-# buckets are split into chunks of fewer ranks (which changes nothing but the memory).
-_MAX_STACK_ENTRIES = 2**23
+# The products with an N x ra operand (the factored method's) reach about this much less
+# throughput than the N m da products of the dense method; used only to choose the method.
+_SKINNY_COST = 1.15
+
+# At most this many float32 entries in one stack of pre-activations (K, m, N): 2 MiB. Larger
+# buckets are split into chunks of fewer ranks (which changes nothing but the memory and the
+# speed): chunks whose pre-activations stay in the L2/L3 caches run ~10 % faster than stacks of
+# 20 ranks (measured on a 100x100 layer over 1000 points, 2 workers on 2 cores); chunks of one
+# rank lose part of that again to the Python overhead per step.
+_MAX_STACK_ENTRIES = 2**19
 
 
 @dataclass(frozen=True, eq=False)
@@ -391,21 +406,44 @@ def _max_error(features: np.ndarray, U: np.ndarray, c, targets: np.ndarray) -> f
     return math.sqrt(float(np.max(np.einsum("nm,nm->n", Z, Z))))
 
 
+def _step_cost(method: str, ra: int, m: int, da: int, n_points: int) -> float:
+    """Estimated cost (flops, weighted) of the matrix products of one Adam step of one rank padded
+    to ``ra`` columns of ``U``.
+
+    ``"factored"``: ``Z = U (V A^T)`` and the gradients through ``V A^T`` (products with an
+    ``N x ra`` operand); ``"dense"``: ``Z = (U V) A^T`` and ``dLoss/dL = dZ A`` (two products of
+    ``N m da`` multiply-adds); ``"mixed"``: the factored forward pass with the dense backward
+    pass. The flops of the products with an ``N x ra`` operand count ``_SKINNY_COST`` times, as
+    they run that much slower than the others (measured with OpenBLAS, one thread).
+    """
+    forward_factored = _SKINNY_COST * 2 * n_points * ra * (da + m)
+    forward_dense = 2 * n_points * m * da + 2 * m * da * ra
+    backward_factored = _SKINNY_COST * 2 * n_points * ra * (2 * m + da)
+    backward_dense = 2 * n_points * m * da + 4 * m * da * ra
+    if method == "factored":
+        return forward_factored + backward_factored
+    if method == "mixed":
+        return forward_factored + backward_dense
+    return forward_dense + backward_dense
+
+
+_METHODS = ("factored", "mixed", "dense")
+
+
 def _bucket_plan(max_rank: int, m: int, da: int, n_points: int) -> list[tuple[int, int, str]]:
     """Buckets ``(lo, hi, method)`` covering ranks ``1 .. max_rank``; a bucket pads to ``hi``.
 
-    The plan depends only on the problem's sizes. ``method`` is ``"factored"``
-    (``Z = (A V^T) U^T``) or ``"dense"`` (``Z = A (U V)^T``), whichever costs fewer flops per
-    Adam step at ``hi``.
+    The plan depends only on the problem's sizes. ``method`` (see :func:`_step_cost`) is the one
+    of ``"factored"``, ``"mixed"`` and ``"dense"`` with the smallest estimated cost per Adam
+    step at ``hi`` (:func:`_step_cost`; the first of them on a tie).
     """
     plan = []
     lo = 1
     while lo <= max_rank:
         hi = min(max_rank, max(lo, math.floor(lo * _BUCKET_GROWTH)))
         ra = hi + 1  # one more column for the bias (an upper estimate without one)
-        factored = n_points * ra * (4 * da + 6 * m)
-        dense = n_points * 4 * da * m + 6 * m * da * ra
-        plan.append((lo, hi, "factored" if factored <= dense else "dense"))
+        costs = [_step_cost(method, ra, m, da, n_points) for method in _METHODS]
+        plan.append((lo, hi, _METHODS[costs.index(min(costs))]))
         lo = hi + 1
     return plan
 
@@ -622,9 +660,7 @@ def _bucket_setup(
 def _task_cost(task, n_points: int, m: int, da: int) -> float:
     """Rough flops per Adam step of one task, to start the most expensive tasks first."""
     ranks, R, method, _ = task
-    ra = R + 1
-    per_rank = ra * (4 * da + 6 * m) if method == "factored" else 4 * da * m + 6 * m * da * ra
-    return len(ranks) * (per_rank + 40 * m) * n_points
+    return len(ranks) * (_step_cost(method, R + 1, m, da, n_points) + 40 * m * n_points)
 
 
 def _run_tasks(tasks, A, T, *, steps: int, norm: float, n_threads: int) -> list:
@@ -636,9 +672,11 @@ def _run_tasks(tasks, A, T, *, steps: int, norm: float, n_threads: int) -> list:
     """
     n_points, da = A.shape
     m = T.shape[1]
+    T_t = np.ascontiguousarray(T.T)  # (m, N): the layout of the pre-activations below
+    neg_T_t = -T_t
 
     def run(task):
-        return _optimise_bucket(A, T, *task[3], steps=steps, method=task[2], norm=norm)
+        return _optimise_bucket(A, T_t, neg_T_t, *task[3], steps=steps, method=task[2], norm=norm)
 
     if threadpool_limits is None or n_threads == 1 or len(tasks) == 1:
         return [run(task) for task in tasks]
@@ -651,11 +689,22 @@ def _run_tasks(tasks, A, T, *, steps: int, norm: float, n_threads: int) -> list:
     return results
 
 
+def _stacked(K: int, m: int, Ra: int, da: int):
+    """A float32 buffer ``(K, m Ra + Ra da)`` holding each slice's ``U`` then ``V``, and its
+    views ``U: (K, m, Ra)`` and ``V: (K, Ra, da)``, so that element-wise passes over all
+    parameters (Adam) are one call."""
+    flat = np.empty((K, m * Ra + Ra * da), dtype=np.float32)
+    U = flat[:, : m * Ra].reshape(K, m, Ra)
+    V = flat[:, m * Ra :].reshape(K, Ra, da)
+    return flat, U, V
+
+
 def _optimise_bucket(
     A: np.ndarray,
-    T: np.ndarray,
-    U: np.ndarray,
-    V: np.ndarray,
+    T_t: np.ndarray,
+    neg_T_t: np.ndarray,
+    U_start: np.ndarray,
+    V_start: np.ndarray,
     mask_U: np.ndarray,
     mask_V: np.ndarray,
     lr_U: np.ndarray,
@@ -668,67 +717,83 @@ def _optimise_bucket(
     """Adam on a stack of ranks; returns ``(best_U, best_V, best_step)``, the best iterate per
     slice and the step it was reached at.
 
-    ``A``: (N, da) float32 inputs, ``T``: (N, m) float32 targets ``relu(W x + b)``; ``U``,
-    ``V``, masks and step sizes from :func:`_bucket_setup` (``U`` and ``V`` are updated in
-    place). Iterate ``t = 0 .. steps`` is evaluated before update ``t + 1``; the float32
-    max-error decides which iterate is kept. Gradients are those of
+    ``A``: (N, da) float32 inputs, ``T_t``: (m, N) float32 targets ``relu(W x + b)``, one row per
+    output (transposed), and ``neg_T_t = -T_t``; ``U_start``, ``V_start``, masks and step sizes
+    from :func:`_bucket_setup`. Iterate ``t = 0 .. steps`` is evaluated before update ``t + 1``;
+    the float32 max-error decides which iterate is kept. Gradients are those of
     ``sum_x ||relu(Z) - T||^2 / 2`` times ``norm`` (which only matters against Adam's epsilon).
-    Every operation is a stacked matrix product or an element-wise pass over all slices.
+    Every operation is a stacked matrix product or an element-wise pass over all slices. The
+    pre-activations are kept as ``Z^T: (K, m, N)``, so that every product with the ``N``-sized
+    operands is a plain (or once-transposed) row-major product: ``Z^T = (U V) A^T`` or
+    ``U (V A^T)``, ``dLoss/dL = dZ^T A``.
     """
-    K, m, Ra = U.shape
+    K, m, Ra = U_start.shape
     n_points, da = A.shape
     f32 = np.float32
-    Z = np.empty((K, n_points, m), dtype=f32)  # pre-activations, then errors, then dLoss/dZ
-    positive = np.empty((K, n_points, m), dtype=bool)
-    neg_T = -T
-    if method == "factored":
-        H = np.empty((K, n_points, Ra), dtype=f32)  # V x
-        dH = np.empty((K, n_points, Ra), dtype=f32)
-    else:
-        L = np.empty((K, m, da), dtype=f32)  # U V
-        G = np.empty((K, da, m), dtype=f32)  # (dLoss/dL)^T
-    grad_U, grad_V = np.empty_like(U), np.empty_like(V)
-    grad_scale_U = mask_U * f32(norm)
-    grad_scale_V = mask_V * f32(norm)
-    moments = [np.zeros_like(U), np.zeros_like(U), np.zeros_like(V), np.zeros_like(V)]
-    scratch = [np.empty_like(U), np.empty_like(V)]
-    best_err = np.full(K, np.inf, dtype=f32)
-    best_U, best_V = U.copy(), V.copy()
-    best_step = np.zeros(K, dtype=np.int64)
     A_T = A.T
+    forward_dense = method == "dense"
+    backward_dense = method != "factored"
+    Z = np.empty((K, m, n_points), dtype=f32)  # pre-activations, then errors, then dLoss/dZ
+    positive = np.empty((K, m, n_points), dtype=bool)
+    if forward_dense:
+        L = np.empty((K, m, da), dtype=f32)  # U V
+    else:
+        H = np.empty((K, Ra, n_points), dtype=f32)  # V A^T
+    if backward_dense:
+        G = np.empty((K, m, da), dtype=f32)  # dLoss/dL
+    else:
+        dH = np.empty((K, Ra, n_points), dtype=f32)  # dLoss/d(V A^T)
+    # U and V, their gradients, gradient scales and step sizes side by side in flat buffers.
+    params, U, V = _stacked(K, m, Ra, da)
+    U[...], V[...] = U_start, V_start
+    grads, grad_U, grad_V = _stacked(K, m, Ra, da)
+    grad_scale, scale_U, scale_V = _stacked(K, m, Ra, da)
+    np.multiply(mask_U, f32(norm), out=scale_U)
+    np.multiply(mask_V, f32(norm), out=scale_V)
+    lr, lr_U_full, lr_V_full = _stacked(K, m, Ra, da)
+    lr_U_full[...], lr_V_full[...] = lr_U, lr_V
+    first, second = np.zeros_like(params), np.zeros_like(params)
+    step_size, scratch = np.empty_like(params), np.empty_like(params)
+    best_err = np.full(K, np.inf, dtype=f32)
+    best = params.copy()
+    best_step = np.zeros(K, dtype=np.int64)
+    U_T, V_T = U.transpose(0, 2, 1), V.transpose(0, 2, 1)  # views, follow the updates
     for t in range(steps + 1):
-        if method == "factored":
-            np.matmul(A, V.transpose(0, 2, 1), out=H)
-            np.matmul(H, U.transpose(0, 2, 1), out=Z)
-        else:
+        if forward_dense:
             np.matmul(U, V, out=L)
-            np.matmul(A, L.transpose(0, 2, 1), out=Z)
+            np.matmul(L, A_T, out=Z)
+        else:
+            np.matmul(V, A_T, out=H)
+            np.matmul(U, H, out=Z)
         np.greater(Z, 0.0, out=positive)
-        Z -= T
-        np.maximum(Z, neg_T, out=Z)  # relu(z) - t = max(z - t, -t)
-        err = np.einsum("knm,knm->kn", Z, Z).max(axis=1)
+        Z -= T_t
+        np.maximum(Z, neg_T_t, out=Z)  # relu(z) - t = max(z - t, -t)
+        err = np.einsum("kmn,kmn->kn", Z, Z).max(axis=1)
         improved = err < best_err
         if improved.any():
             best_err[improved] = err[improved]
-            best_U[improved] = U[improved]
-            best_V[improved] = V[improved]
+            if improved.all():
+                np.copyto(best, params)
+            else:
+                best[improved] = params[improved]
             best_step[improved] = t
         if t == steps:
             break
         np.multiply(Z, positive, out=Z)  # dLoss/dZ
-        if method == "factored":
-            np.matmul(Z.transpose(0, 2, 1), H, out=grad_U)  # (K, m, Ra)
-            np.matmul(Z, U, out=dH)  # (K, N, Ra)
-            np.matmul(dH.transpose(0, 2, 1), A, out=grad_V)  # (K, Ra, da)
+        if backward_dense:
+            np.matmul(Z, A, out=G)  # (K, m, da)
+            np.matmul(G, V_T, out=grad_U)  # (K, m, Ra)
+            np.matmul(U_T, G, out=grad_V)  # (K, Ra, da)
         else:
-            np.matmul(A_T, Z, out=G)
-            np.matmul(G.transpose(0, 2, 1), V.transpose(0, 2, 1), out=grad_U)
-            np.matmul(U.transpose(0, 2, 1), G.transpose(0, 2, 1), out=grad_V)
-        grad_U *= grad_scale_U
-        grad_V *= grad_scale_V
+            np.matmul(Z, H.transpose(0, 2, 1), out=grad_U)  # (K, m, Ra)
+            np.matmul(U_T, Z, out=dH)  # (K, Ra, N)
+            np.matmul(dH, A, out=grad_V)  # (K, Ra, da)
+        grads *= grad_scale
         correction = f32(math.sqrt(1.0 - _BETA2 ** (t + 1)) / (1.0 - _BETA1 ** (t + 1)))
-        _adam_update(U, grad_U, moments[0], moments[1], lr_U * correction, scratch[0])
-        _adam_update(V, grad_V, moments[2], moments[3], lr_V * correction, scratch[1])
+        np.multiply(lr, correction, out=step_size)
+        _adam_update(params, grads, first, second, step_size, scratch)
+    best_U = best[:, : m * Ra].reshape(K, m, Ra)
+    best_V = best[:, m * Ra :].reshape(K, Ra, da)
     return best_U, best_V, best_step
 
 
