@@ -1,8 +1,12 @@
-"""Run every benchmark and write benchmarks/RESULTS.md (what `make bench` does).
+"""Run benchmarks and write benchmarks/RESULTS.md (what `make bench` does).
 
-Each ``bench_*.py`` module has a ``main() -> list[dict]`` that prints its own Markdown table and
-returns its rows; this runner records the machine, the package versions and every table in one
-file. Usage: ``python benchmarks/run_all.py [name ...]`` (names like ``widths``; default: all).
+Each ``bench_*.py`` module has a ``main() -> list[dict]`` that prints its own Markdown tables and
+returns its rows. This runner saves each benchmark's printed section, with the date, git commit
+and load average of its run, as ``benchmarks/results/<name>.md``, then writes ``RESULTS.md``: the
+machine, the package versions, ``PROFILING.md`` (profiles and before/after of the fixes), and every
+saved section in order. Rerunning one benchmark therefore keeps the others' last results.
+
+Usage: ``python benchmarks/run_all.py [name ...]`` (names like ``widths``; default: all).
 """
 
 from __future__ import annotations
@@ -14,12 +18,17 @@ import io
 import os
 import platform
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+SECTIONS = HERE / "results"
 sys.path.insert(0, str(HERE))
 
-from relusv.results import git_commit, package_versions  # noqa: E402
+from relusv.results import git_commit, package_versions, write_text  # noqa: E402
+
+#: The order of the sections in RESULTS.md (and of a full run).
+ORDER = ("widths", "singular_values", "widths_training", "pruning", "workflow")
 
 
 def cpu_model() -> str:
@@ -33,32 +42,58 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def run(name: str) -> None:
+    """Run ``bench_<name>.main()``, echo its output and save it as a section."""
+    print(f"## {name}", flush=True)
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        importlib.import_module(f"bench_{name}").main()
+    minutes = (time.perf_counter() - start) / 60
+    print(captured.getvalue(), flush=True)
+    stamp = (f"*Run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC at commit "
+             f"{git_commit(HERE)[:12]}, {minutes:.1f} min; 1-minute load average "
+             f"{load_before:.2f} before the run.*")
+    write_text(SECTIONS / f"{name}.md",
+               f"## {name}\n\n{stamp}\n\n{captured.getvalue().strip()}\n")
+
+
+def write_results() -> Path:
+    """Assemble RESULTS.md from the machine description and every saved section."""
+    header = [
+        "# Benchmark results",
+        "",
+        f"- machine: {cpu_model()}, {os.cpu_count()} cores, {platform.platform()}",
+        "- packages: " + ", ".join(f"{k} {v}" for k, v in package_versions().items()),
+        "",
+        "Regenerate with `make bench` (all, about 1.5 hours on 2 cores) or "
+        "`python benchmarks/run_all.py widths` (one section; the others keep their last run).",
+        "Each section says when and at which commit it ran.",
+        "",
+    ]
+    parts = ["\n".join(header)]
+    profiling = HERE / "PROFILING.md"
+    if profiling.exists():
+        parts.append(profiling.read_text().strip() + "\n")
+    parts += [(SECTIONS / f"{name}.md").read_text() for name in ORDER
+              if (SECTIONS / f"{name}.md").exists()]
+    path = HERE / "RESULTS.md"
+    write_text(path, "\n".join(parts))
+    return path
+
+
 def main(names: list[str]) -> None:
     available = sorted(path.stem.removeprefix("bench_") for path in HERE.glob("bench_*.py"))
     unknown = sorted(set(names) - set(available))
     if unknown:
         raise SystemExit(f"unknown benchmark(s) {unknown}; available: {available}")
-    sections = []
-    for name in names or available:
-        print(f"## {name}", flush=True)
-        captured = io.StringIO()
-        with contextlib.redirect_stdout(captured):
-            importlib.import_module(f"bench_{name}").main()
-        print(captured.getvalue(), flush=True)
-        sections.append(f"## {name}\n\n{captured.getvalue().strip()}\n")
-    header = [
-        "# Benchmark results",
-        "",
-        f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
-        f"- machine: {cpu_model()}, {os.cpu_count()} cores, {platform.platform()}",
-        f"- git commit: {git_commit(HERE)}",
-        "- packages: " + ", ".join(f"{k} {v}" for k, v in package_versions().items()),
-        "",
-        "Regenerate with `make bench` (all) or `python benchmarks/run_all.py widths` (one).",
-        "",
-    ]
-    (HERE / "RESULTS.md").write_text("\n".join(header) + "\n".join(sections))
-    print(f"wrote {HERE / 'RESULTS.md'}")
+    missing = sorted(set(available) - set(ORDER))
+    if missing:
+        raise SystemExit(f"benchmarks {missing} are not in run_all.ORDER; add them")
+    for name in names or ORDER:
+        run(name)
+    print(f"wrote {write_results()}")
 
 
 if __name__ == "__main__":
