@@ -60,7 +60,10 @@ def run_workflow(workdir: Path, configfile: Path) -> float:
         result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     seconds = time.perf_counter() - start
     if result.returncode != 0:
-        raise SystemExit(f"snakemake failed ({result.returncode}); see {workdir / 'snakemake.log'}")
+        # The work directory may be temporary and vanish with this exit: show the log's end.
+        tail = "\n".join((workdir / "snakemake.log").read_text().splitlines()[-40:])
+        raise SystemExit(f"snakemake failed ({result.returncode}) in {workdir}; its log ends:\n"
+                         f"{tail}")
     return seconds
 
 

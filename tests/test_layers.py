@@ -78,12 +78,20 @@ def test_rank_zero_outputs_relu_of_bias_and_round_trips(tmp_path):
     assert loaded.get_layer("empty").rank == 0
 
 
-def test_rank_zero_model_trains():
-    inputs = keras.Input((4,))
-    model = keras.Model(inputs, keras.layers.Dense(2)(DoubleDense(3, 0)(inputs)))
+@pytest.mark.parametrize(("inputs_dim", "units", "batch"), [(4, 3, 8), (64, 12, 128)])
+def test_rank_zero_model_predicts_and_trains(inputs_dim, units, batch):
+    """Also at the sizes where a matmul with an inner dimension of 0 made TensorFlow's oneDNN
+    abort the process (the demo's harmonic pruning retraining a layer pruned to rank 0)."""
+    inputs = keras.Input((inputs_dim,))
+    hidden = DoubleDense(units, 0, bias_initializer="ones")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2)(DoubleDense(units, 1)(hidden)))
     model.compile(optimizer="adam", loss="mse")
-    history = model.fit(np.ones((8, 4)), np.ones((8, 2)), epochs=2, verbose=0)
+    x = np.random.default_rng(0).normal(size=(2 * batch, inputs_dim)).astype("float32")
+    before = model.predict(x, verbose=0)
+    np.testing.assert_array_equal(before, np.tile(before[0], (len(x), 1)))  # constant in x
+    history = model.fit(x, np.ones((2 * batch, 2)), batch_size=batch, epochs=2, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
+    assert not np.array_equal(model.predict(x, verbose=0), before)  # the later layers learn
 
 
 def test_rank_above_min_dimension_is_rejected():

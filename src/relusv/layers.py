@@ -275,8 +275,11 @@ class DoubleDense(keras.layers.Layer):
                 f"rank must be at most min(inputs, units) = {min(n, self.units)} "
                 f"(inputs {n}, units {self.units}), got {self._rank}"
             )
-        self.v = self.add_weight(name="v", shape=(n, self._rank), initializer="zeros")
-        self.u = self.add_weight(name="u", shape=(self._rank, self.units), initializer="zeros")
+        # Empty factors (rank 0) take no part in call, so they get no gradient: not trainable.
+        self.v = self.add_weight(name="v", shape=(n, self._rank), initializer="zeros",
+                                 trainable=self._rank > 0)
+        self.u = self.add_weight(name="u", shape=(self._rank, self.units), initializer="zeros",
+                                 trainable=self._rank > 0)
         if self._rank > 0:
             if isinstance(self.kernel_initializer, DoublePProduct):
                 v0, u0 = self.kernel_initializer.factors(n, self.units, self._rank)
@@ -296,11 +299,18 @@ class DoubleDense(keras.layers.Layer):
     @property
     def kernel(self):
         """The product ``v @ u``, shape ``(n, units)`` (a backend tensor)."""
+        if self._rank == 0:
+            return ops.zeros((self.v.shape[0], self.units), dtype=self.v.dtype)
         return ops.matmul(self.v, self.u)
 
     def call(self, inputs):
-        # With rank 0 the factors are empty and the product is a zero (..., units) tensor.
-        z = ops.matmul(ops.matmul(inputs, self.v), self.u)
+        if self._rank == 0:
+            # The product with empty factors is a zero (..., units) tensor; built without a
+            # matmul, because TensorFlow's oneDNN kernels abort the process on an inner dimension
+            # of 0 (seen with 12 units and batches of 128, not with 3 units).
+            z = ops.zeros_like(inputs[..., :1]) * ops.zeros((self.units,), dtype=inputs.dtype)
+        else:
+            z = ops.matmul(ops.matmul(inputs, self.v), self.u)
         if self.bias is not None:
             z = z + self.bias
         return self.activation(z) if self.activation is not None else z
