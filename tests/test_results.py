@@ -2,6 +2,9 @@
 
 import json
 import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -10,6 +13,7 @@ import pytest
 from relusv.results import (
     atomic_path,
     git_commit,
+    limit_threads,
     provenance_record,
     save_npz,
     write_csv,
@@ -54,3 +58,52 @@ def test_provenance_sidecar_beside_each_output(tmp_path):
 
 def test_git_commit_outside_a_checkout_is_unknown(tmp_path):
     assert git_commit(tmp_path) == "unknown"
+
+
+def _run_python(code: str) -> subprocess.CompletedProcess:
+    """``code`` in a fresh interpreter (thread pools are process-wide), output captured."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+def test_limit_threads_holds_blas_and_tensorflow_to_the_jobs_threads():
+    """A script imports Keras at its top, then enters rule_run, which limits the threads."""
+    result = _run_python("""
+        import keras, tensorflow as tf, threadpoolctl
+        from relusv.results import limit_threads
+        limit_threads(1)
+        keras.ops.matmul(keras.ops.ones((4, 4)), keras.ops.ones((4, 4)))
+        blas = [p["num_threads"] for p in threadpoolctl.threadpool_info()
+                if p["user_api"] == "blas"]
+        print(tf.config.threading.get_intra_op_parallelism_threads(),
+              tf.config.threading.get_inter_op_parallelism_threads(), blas)
+        limit_threads(1)  # again, after an op, with nothing to change: allowed
+        try:
+            limit_threads(2)
+        except RuntimeError as error:
+            print("refused:", error)
+    """)
+    assert result.returncode == 0, result.stderr[-3000:]
+    first, refused = result.stdout.strip().splitlines()
+    intra, inter, blas = first.split(" ", 2)
+    assert (intra, inter) == ("1", "1")
+    assert set(blas.strip("[]").split(", ")) == {"1"}  # every BLAS numpy and scipy loaded
+    assert refused.startswith("refused: cannot limit TensorFlow to 2 threads: it has already run")
+
+
+def test_limit_threads_without_tensorflow_does_not_load_it():
+    result = _run_python("""
+        import sys
+        from relusv.results import limit_threads
+        limit_threads(1)
+        print("tensorflow" in sys.modules)
+    """)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, "2"])
+def test_limit_threads_rejects_what_is_not_a_positive_int(threads):
+    with pytest.raises(ValueError, match="threads"):
+        limit_threads(threads)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from relusv._validation import check_positive_int
+
 PROVENANCE_SUFFIX = ".provenance.json"
 _PACKAGES = ("relusv", "numpy", "scipy", "pandas", "matplotlib", "seaborn", "keras",
              "tensorflow", "snakemake", "scikit-learn")
@@ -146,14 +148,51 @@ def _json_safe(value):
     return value
 
 
+def limit_threads(threads: int) -> None:
+    """Hold this process to ``threads`` cores: the BLAS of numpy and scipy and, when TensorFlow
+    is loaded, its two pools of op threads.
+
+    Snakemake reserves ``threads`` cores for a job, but OpenBLAS and TensorFlow start one thread
+    per core of the machine: without this, jobs that run side by side (``--cores N``) would
+    together start far more threads than there are cores. Call it before the first TensorFlow op.
+
+    Raises
+    ------
+    ValueError
+        If ``threads`` is not a positive int.
+    RuntimeError
+        If TensorFlow has already run an op (its thread pools are then fixed).
+    """
+    import threadpoolctl
+
+    threads = check_positive_int(threads, "threads")
+    threadpoolctl.threadpool_limits(threads)
+    tensorflow = sys.modules.get("tensorflow")
+    if tensorflow is None:
+        return
+    threading = tensorflow.config.threading
+    if (threading.get_intra_op_parallelism_threads() == threads
+            and threading.get_inter_op_parallelism_threads() == threads):
+        return
+    try:
+        threading.set_intra_op_parallelism_threads(threads)
+        threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError as error:
+        raise RuntimeError(
+            f"cannot limit TensorFlow to {threads} threads: it has already run an op ({error}); "
+            "call limit_threads (or enter rule_run) before using Keras") from error
+
+
 @contextlib.contextmanager
 def rule_run(smk) -> Iterator[logging.Logger]:
-    """Run the body of a Snakemake script: log to the rule's log, then record provenance.
+    """Run the body of a Snakemake script: hold it to the job's ``threads``
+    (:func:`limit_threads`), log to the rule's log, then record provenance.
 
     ``smk`` is the ``snakemake`` object Snakemake injects into a script. The provenance sidecar
     of each output is written only after the body finished, so a missing sidecar marks an
     output that was not produced by a complete run.
     """
+    limit_threads(smk.threads)
     log = log_to_file(smk.log[0])
     params = dict(smk.params.items())
     log.info("rule %s started; params %s", smk.rule, json.dumps(_json_safe(params), sort_keys=True))
