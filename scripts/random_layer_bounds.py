@@ -7,5 +7,6 @@ with rule_run(snakemake) as log:
     params = snakemake.params
     frame = random_layer_bounds(params.shapes, layers_per_shape=params.layers_per_shape,
                                 n_points=params.n_points, steps=params.steps,
-                                learning_rate=params.learning_rate, seed=params.seed)
+                                learning_rate=params.learning_rate, seed=params.seed,
+                                n_threads=snakemake.threads)
     write_csv(snakemake.output.bounds, frame)

@@ -48,7 +48,7 @@ def layer_inputs(weights: Sequence[tuple[np.ndarray, np.ndarray]],
 
 def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndarray], *,
                    steps: int, learning_rate: float, approximant_bias: str,
-                   seed: int) -> pd.DataFrame:
+                   seed: int, n_threads: int | None = None) -> pd.DataFrame:
     """Data-dependent affine ReLU singular value bounds of every hidden layer (Figure 3).
 
     Parameters
@@ -60,8 +60,9 @@ def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndar
     inputs_by_subset : mapping of subset name to (N, n_0) array
         Network inputs of each subset (``correct``, ``incorrect``); an empty array skips the
         subset.
-    steps, learning_rate, approximant_bias, seed
-        Passed to :func:`relusv.singular_values.relu_singular_value_bounds`.
+    steps, learning_rate, approximant_bias, seed, n_threads
+        Passed to :func:`relusv.singular_values.relu_singular_value_bounds` (``n_threads``: its
+        worker threads, by default one per available core; the bounds do not depend on it).
 
     Returns
     -------
@@ -78,7 +79,7 @@ def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndar
                      *W.shape, len(x), subset)
             result = relu_singular_value_bounds(
                 W, inputs[layer - 1], b, steps=steps, learning_rate=learning_rate,
-                approximant_bias=approximant_bias, seed=seed)
+                approximant_bias=approximant_bias, seed=seed, n_threads=n_threads)
             frames.append(pd.DataFrame({
                 "network": network, "layer": layer, "subset": subset, "k": result.ranks,
                 "bound": result.bounds, "singular_value": result.linear_singular_values,
@@ -125,11 +126,13 @@ def widths_over_training(network: str, checkpoints: Iterable[tuple[int, list, Ma
 
 def random_layer_bounds(shapes: Sequence[Sequence[int]], *, layers_per_shape: int,
                         n_points: int, steps: int, learning_rate: float,
-                        seed: int) -> pd.DataFrame:
+                        seed: int, n_threads: int | None = None) -> pd.DataFrame:
     """Unbiased ReLU singular value bounds of random layers over the unit sphere (Figure 2).
 
     Each layer ``W`` has i.i.d. ``N(0, 1/n)`` entries; ``X`` is ``n_points`` uniform samples of the
     unit sphere of ``R^n``, which for the small ``n`` used here sample it densely.
+    ``n_threads``: worker threads of :func:`relusv.singular_values.relu_singular_value_bounds`
+    (by default one per available core; the bounds do not depend on it).
     """
     rng = np.random.default_rng(seed)
     frames = []
@@ -139,7 +142,8 @@ def random_layer_bounds(shapes: Sequence[Sequence[int]], *, layers_per_shape: in
             X = sample_unit_sphere(n_points, n, seed=int(rng.integers(2**31)))
             log.info("random layer %dx%d #%d over %d sphere points", m, n, layer, n_points)
             result = relu_singular_value_bounds(W, X, steps=steps, learning_rate=learning_rate,
-                                                seed=int(rng.integers(2**31)))
+                                                seed=int(rng.integers(2**31)),
+                                                n_threads=n_threads)
             frames.append(pd.DataFrame({
                 "shape": f"{m}x{n}", "m": m, "n": n, "layer": layer, "k": result.ranks,
                 "bound": result.bounds, "singular_value": result.linear_singular_values}))
