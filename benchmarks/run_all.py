@@ -1,10 +1,11 @@
 """Run benchmarks and write benchmarks/RESULTS.md (what `make bench` does).
 
 Each ``bench_*.py`` module has a ``main() -> list[dict]`` that prints its own Markdown tables and
-returns its rows. This runner saves each benchmark's printed section, with the date, git commit
-and load average of its run, as ``benchmarks/results/<name>.md``, then writes ``RESULTS.md``: the
-machine, the package versions, ``PROFILING.md`` (profiles and before/after of the fixes), and every
-saved section in order. Rerunning one benchmark therefore keeps the others' last results.
+returns its rows. This runner saves each benchmark's printed section, with the date, git commit,
+machine and load average of its run, as ``benchmarks/results/<name>.md``, then writes
+``RESULTS.md``: the machine, the package versions, ``PROFILING.md`` (profiles and before/after of
+the fixes), and every saved section in order. Rerunning one benchmark therefore keeps the
+others' last results.
 
 Usage: ``python benchmarks/run_all.py [name ...]`` (names like ``widths``; default: all).
 """
@@ -46,15 +47,17 @@ def run(name: str) -> None:
     """Run ``bench_<name>.main()``, echo its output and save it as a section."""
     print(f"## {name}", flush=True)
     load_before = os.getloadavg()[0]
+    # Taken at the start: the code that ran, even if commits follow during a long run.
+    started, commit = datetime.datetime.now(datetime.UTC), git_commit(HERE)[:12]
     start = time.perf_counter()
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):
         importlib.import_module(f"bench_{name}").main()
     minutes = (time.perf_counter() - start) / 60
     print(captured.getvalue(), flush=True)
-    stamp = (f"*Run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC at commit "
-             f"{git_commit(HERE)[:12]}, {minutes:.1f} min; 1-minute load average "
-             f"{load_before:.2f} before the run.*")
+    stamp = (f"*Run {started:%Y-%m-%d %H:%M} UTC at commit "
+             f"{commit} on {cpu_model()} ({os.cpu_count()} cores), "
+             f"{minutes:.1f} min; 1-minute load average {load_before:.2f} before the run.*")
     write_text(SECTIONS / f"{name}.md",
                f"## {name}\n\n{stamp}\n\n{captured.getvalue().strip()}\n")
 
@@ -67,9 +70,10 @@ def write_results() -> Path:
         f"- machine: {cpu_model()}, {os.cpu_count()} cores, {platform.platform()}",
         "- packages: " + ", ".join(f"{k} {v}" for k, v in package_versions().items()),
         "",
-        "Regenerate with `make bench` (all, about 1.5 hours on 2 cores) or "
+        "Regenerate with `make bench` (all, about 2 hours on 2 cores) or "
         "`python benchmarks/run_all.py widths` (one section; the others keep their last run).",
-        "Each section says when and at which commit it ran.",
+        "Each section says when, at which commit and on which machine it ran (compare timings "
+        "only within a section, or across sections of the same machine).",
         "",
     ]
     parts = ["\n".join(header)]
