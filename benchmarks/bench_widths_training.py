@@ -22,7 +22,7 @@ workflow's rule scripts do:
   config's ``subsets`` keys (``max_size`` 1000), save the subsets' points as ``.npz``;
 - widths (``scripts/gaussian_mean_widths.py``): load ``model.keras`` and the ``.npz``, for every
   checkpoint :func:`relusv.training.load_checkpoint` and :func:`relusv.models.layer_weights`,
-  all through :func:`relusv.experiments.widths_over_training` with the config's ``widths`` keys
+  all through :func:`relusv.analyses.widths_over_training` with the config's ``widths`` keys
   (``n_draws`` 100, ``split_at: final``), write the CSV.
 
 Each of the two width steps loads the model afresh, as a new rule process would (so Keras traces
@@ -43,7 +43,7 @@ Each of the two width steps loads the model afresh, as a new rule process would 
 
 The rows after ``subsets + widths`` are one extra pass that splits the cost (the library's
 ``layer_inputs`` and ``gaussian_mean_width`` are wrapped with timers in
-:mod:`relusv.experiments` for that pass only; nothing in ``src/`` changes): loading the model,
+:mod:`relusv.analyses` for that pass only; nothing in ``src/`` changes): loading the model,
 predicting and selecting the subsets, loading the checkpoints, extracting the weights, the forward
 passes to the hidden activations, the width computation proper, and the rest (npz, DataFrames,
 CSV, Python). ``worst case`` repeats the widths step with both subsets at ``max_size`` points
@@ -75,10 +75,10 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 from bench_pruning import CLASSES, DIM, synthetic_mnist  # noqa: E402
 
-from relusv import experiments  # noqa: E402
-from relusv.experiments import widths_over_training  # noqa: E402
+from relusv import analyses  # noqa: E402
+from relusv.analyses import widths_over_training  # noqa: E402
+from relusv.files import save_npz, write_csv  # noqa: E402
 from relusv.models import build_mlp, layer_weights  # noqa: E402
-from relusv.results import save_npz, write_csv  # noqa: E402
 from relusv.subsets import pool_arrays, select_subsets  # noqa: E402
 from relusv.training import (  # noqa: E402
     checkpoint_files,
@@ -164,7 +164,7 @@ def _split_pass(data: dict, work: Path, subsets: dict, widths: dict) -> dict:
     """One pass of both width steps with the library's inner calls timed (wall seconds)."""
     timings: dict[str, float] = {}
     counts: dict[str, int] = {}
-    originals = experiments.layer_inputs, experiments.gaussian_mean_width
+    originals = analyses.layer_inputs, analyses.gaussian_mean_width
 
     def wrap(key, function):
         def timed(*args, **kwargs):
@@ -176,8 +176,8 @@ def _split_pass(data: dict, work: Path, subsets: dict, widths: dict) -> dict:
                 counts[key] = counts.get(key, 0) + 1
         return timed
 
-    experiments.layer_inputs = wrap("forward", originals[0])
-    experiments.gaussian_mean_width = wrap("width", originals[1])
+    analyses.layer_inputs = wrap("forward", originals[0])
+    analyses.gaussian_mean_width = wrap("width", originals[1])
     predict = wrap("predict", predict_classes)
     try:
         start = time.perf_counter()
@@ -191,7 +191,7 @@ def _split_pass(data: dict, work: Path, subsets: dict, widths: dict) -> dict:
         _widths(data, work, subsets, widths, npz="subsets_split.npz", timings=timings)
         timings["total"] = time.perf_counter() - start
     finally:
-        experiments.layer_inputs, experiments.gaussian_mean_width = originals
+        analyses.layer_inputs, analyses.gaussian_mean_width = originals
     return {"seconds": timings, "counts": counts}
 
 
@@ -208,8 +208,8 @@ def _worst_case(data: dict, work: Path, subsets: dict, widths: dict) -> tuple[fl
 
 def _process_start() -> float:
     """Wall seconds of a fresh interpreter that imports what the width rules import."""
-    code = ("import keras, numpy; import relusv.experiments, relusv.models, relusv.results, "
-            "relusv.subsets, relusv.training, relusv.data")
+    code = ("import keras, numpy; import relusv.analyses, relusv.models, relusv.rules, "
+            "relusv.files, relusv.subsets, relusv.training, relusv.data")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)

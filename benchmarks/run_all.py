@@ -26,7 +26,8 @@ HERE = Path(__file__).resolve().parent
 SECTIONS = HERE / "results"
 sys.path.insert(0, str(HERE))
 
-from relusv.results import git_commit, package_versions, write_text  # noqa: E402
+from relusv.files import write_text  # noqa: E402
+from relusv.provenance import git_commit, package_versions  # noqa: E402
 
 #: The order of the sections in RESULTS.md (and of a full run).
 ORDER = ("widths", "singular_values", "widths_training", "pruning", "workflow")

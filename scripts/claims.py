@@ -5,7 +5,7 @@ import json
 import pandas as pd
 
 from relusv.claims import evaluate_claims, evaluate_pruning_claims, write_claims
-from relusv.results import rule_run
+from relusv.rules import rule_run
 
 
 def by_name(names, paths, read):

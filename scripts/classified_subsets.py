@@ -3,7 +3,8 @@
 import keras
 
 from relusv.data import load_prepared
-from relusv.results import rule_run, save_npz, write_json
+from relusv.files import save_npz, write_json
+from relusv.rules import rule_run
 from relusv.subsets import pool_arrays, select_subsets
 from relusv.training import predict_classes
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from relusv.plotting import apply_style, plot_relu_layer, save_figure
-from relusv.results import rule_run
+from relusv.rules import rule_run
 
 with rule_run(snakemake):
     style = snakemake.params.style

@@ -1,8 +1,9 @@
 """Claim C8: small dense, low-rank double-layer and wide dense MLPs trained from scratch."""
 
 from relusv.data import load_prepared
+from relusv.files import write_csv
 from relusv.pruning import from_scratch_comparison
-from relusv.results import rule_run, write_csv
+from relusv.rules import rule_run
 
 with rule_run(snakemake) as log:
     params = snakemake.params

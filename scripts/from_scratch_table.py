@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 
-from relusv.results import rule_run
+from relusv.rules import rule_run
 from relusv.tables import from_scratch_table, write_table
 
 with rule_run(snakemake):

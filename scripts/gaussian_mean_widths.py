@@ -3,10 +3,11 @@
 import keras
 import numpy as np
 
+from relusv.analyses import widths_over_training
 from relusv.data import load_prepared
-from relusv.experiments import widths_over_training
+from relusv.files import write_csv
 from relusv.models import layer_weights
-from relusv.results import rule_run, write_csv
+from relusv.rules import rule_run
 from relusv.subsets import pool_arrays, select_subsets
 from relusv.training import checkpoint_files, load_checkpoint, predict_classes
 

@@ -5,8 +5,9 @@ import shutil
 import keras
 
 from relusv.data import load_prepared
+from relusv.files import write_csv
 from relusv.pruning import harmonic_pruning, pruning_frame
-from relusv.results import rule_run, write_csv
+from relusv.rules import rule_run
 
 with rule_run(snakemake) as log:
     params = snakemake.params

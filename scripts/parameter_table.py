@@ -1,6 +1,6 @@
 """Parameter counts of the dense and double-layer MLPs of section V-C (claim C7)."""
 
-from relusv.results import rule_run
+from relusv.rules import rule_run
 from relusv.tables import parameter_table, write_table
 
 with rule_run(snakemake):

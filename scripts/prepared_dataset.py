@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from relusv.data import prepare, save_prepared
-from relusv.results import rule_run
+from relusv.rules import rule_run
 
 with rule_run(snakemake) as log:
     params = snakemake.params

@@ -4,8 +4,9 @@ import keras
 import pandas as pd
 
 from relusv.data import load_prepared
+from relusv.files import write_csv
 from relusv.pruning import magnitude_pruning_curve, one_shot_svd_curve, state_from_model
-from relusv.results import rule_run, write_csv
+from relusv.rules import rule_run
 
 COLUMNS = ["network", "method", "parameters", "val_accuracy", "test_accuracy"]
 

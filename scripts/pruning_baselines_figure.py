@@ -3,7 +3,7 @@
 import pandas as pd
 
 from relusv.plotting import apply_style, plot_pruning_baselines, save_figure
-from relusv.results import rule_run
+from relusv.rules import rule_run
 
 with rule_run(snakemake):
     style = snakemake.params.style

@@ -1,7 +1,8 @@
 """Figure 2's data: unbiased ReLU singular value bounds of random layers over the sphere."""
 
-from relusv.experiments import random_layer_bounds
-from relusv.results import rule_run, write_csv
+from relusv.analyses import random_layer_bounds
+from relusv.files import write_csv
+from relusv.rules import rule_run
 
 with rule_run(snakemake) as log:
     params = snakemake.params

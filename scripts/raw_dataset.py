@@ -3,7 +3,8 @@
 from pathlib import Path
 
 from relusv.data import fetch, sha256_file
-from relusv.results import rule_run, write_json
+from relusv.files import write_json
+from relusv.rules import rule_run
 
 with rule_run(snakemake) as log:
     manifest = Path(snakemake.output.manifest)

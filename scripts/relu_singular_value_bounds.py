@@ -3,9 +3,10 @@
 import keras
 import numpy as np
 
-from relusv.experiments import network_bounds
+from relusv.analyses import network_bounds
+from relusv.files import write_csv
 from relusv.models import layer_weights
-from relusv.results import rule_run, write_csv
+from relusv.rules import rule_run
 
 with rule_run(snakemake) as log:
     params = snakemake.params

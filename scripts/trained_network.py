@@ -5,8 +5,9 @@ import shutil
 from pathlib import Path
 
 from relusv.data import load_prepared
+from relusv.files import atomic_path, write_json
 from relusv.models import build_mlp
-from relusv.results import atomic_path, rule_run, write_json
+from relusv.rules import rule_run
 from relusv.training import split_accuracies, train_mlp
 
 with rule_run(snakemake) as log:

@@ -2,7 +2,7 @@
 
 import json
 
-from relusv.results import rule_run
+from relusv.rules import rule_run
 from relusv.tables import network_table, write_table
 
 with rule_run(snakemake):

@@ -1,6 +1,7 @@
 """Every job's time and peak memory from its benchmark file, per job and per rule."""
 
-from relusv.results import rule_run, write_csv
+from relusv.files import write_csv
+from relusv.rules import rule_run
 from relusv.tables import write_table
 from relusv.workflow_benchmarks import job_table, rule_table
 

@@ -104,7 +104,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from relusv.results import write_text
+from relusv.files import write_text
 
 #: The paper's claims as SPEC section 6 states them, and where the paper shows them.
 CLAIMS = {

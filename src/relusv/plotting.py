@@ -44,7 +44,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 from relusv._validation import as_finite_array, check_positive_int  # noqa: E402
 from relusv.claims import permanent_drop_iteration, rank_columns  # noqa: E402
-from relusv.results import atomic_path  # noqa: E402
+from relusv.files import atomic_path  # noqa: E402
 
 #: Line style of each data subset: correct solid, incorrect dashed (as in the paper).
 SUBSET_LINESTYLES = {"correct": "-", "incorrect": "--"}

@@ -83,10 +83,10 @@ import numpy as np
 import pandas as pd
 
 from relusv._validation import check_choice, check_nonnegative_int, check_positive_int
+from relusv.files import atomic_path
 from relusv.layers import DoubleDense, double_dense_factors
 from relusv.models import as_features, build_mlp, hidden_layers
 from relusv.parameter_counts import double_mlp_parameter_count
-from relusv.results import atomic_path
 from relusv.training import as_labels, evaluate_accuracy, train_mlp
 
 __all__ = [

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from relusv.results import write_text
+from relusv.files import write_text
 
 #: Columns of :func:`network_table`, in order, and the summary key each comes from.
 NETWORK_COLUMNS = {

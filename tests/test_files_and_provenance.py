@@ -10,16 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from relusv.results import (
-    atomic_path,
-    git_commit,
-    limit_threads,
-    provenance_record,
-    save_npz,
-    write_csv,
-    write_json,
-    write_provenance,
-)
+from relusv.files import atomic_path, save_npz, write_csv, write_json
+from relusv.provenance import git_commit, provenance_record, write_provenance
+from relusv.rules import limit_threads
 
 
 def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
@@ -71,7 +64,7 @@ def test_limit_threads_holds_blas_and_tensorflow_to_the_jobs_threads():
     """A script imports Keras at its top, then enters rule_run, which limits the threads."""
     result = _run_python("""
         import keras, tensorflow as tf, threadpoolctl
-        from relusv.results import limit_threads
+        from relusv.rules import limit_threads
         limit_threads(1)
         keras.ops.matmul(keras.ops.ones((4, 4)), keras.ops.ones((4, 4)))
         blas = [p["num_threads"] for p in threadpoolctl.threadpool_info()
@@ -95,7 +88,7 @@ def test_limit_threads_holds_blas_and_tensorflow_to_the_jobs_threads():
 def test_limit_threads_without_tensorflow_does_not_load_it():
     result = _run_python("""
         import sys
-        from relusv.results import limit_threads
+        from relusv.rules import limit_threads
         limit_threads(1)
         print("tensorflow" in sys.modules)
     """)

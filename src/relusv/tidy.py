@@ -1,0 +1,170 @@
+"""The workflow's tidy tables: every CSV's columns, defined once, and the one check of a frame.
+
+A tidy table has one row per observation. Its producer (a function of :mod:`relusv.analyses`,
+:mod:`relusv.pruning` or :mod:`relusv.from_scratch`) writes :attr:`TidyTable.columns` in that
+order; its readers (figures, tables, claims) need only :attr:`TidyTable.required`, and check a
+frame with :meth:`TidyTable.check` before using it. Tests read both from here, so a column that is
+added or renamed changes in one place.
+
+No Keras, no matplotlib: tables, claims and figures import this module without importing
+TensorFlow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+__all__ = [
+    "BASELINES",
+    "BOUNDS",
+    "FROM_SCRATCH_RUNS",
+    "FROM_SCRATCH_SUMMARY",
+    "PRUNING",
+    "RANDOM_LAYERS",
+    "SUBSETS",
+    "TidyTable",
+    "WIDTHS",
+    "rank_columns",
+]
+
+#: The two data subsets of the paper, in drawing and reporting order: correctly and
+#: incorrectly classified points.
+SUBSETS = ("correct", "incorrect")
+
+
+@dataclass(frozen=True)
+class TidyTable:
+    """The columns of one tidy table.
+
+    Attributes
+    ----------
+    name : str
+        What the table holds, for messages.
+    columns : tuple of str
+        The columns its producer writes, in order.
+    required : tuple of str
+        The columns every reader needs; a subset of ``columns``.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+
+    def __post_init__(self):
+        extra = [c for c in self.required if c not in self.columns]
+        if extra:
+            raise ValueError(f"{self.name}: required columns {extra} are not among its columns")
+
+    def check(self, df, name: str) -> pd.DataFrame:
+        """Return ``df`` unchanged once it is a DataFrame with every required column.
+
+        A ``subset`` column may hold only :data:`SUBSETS`.
+
+        Raises
+        ------
+        TypeError
+            If ``df`` is not a DataFrame.
+        ValueError
+            Naming ``name``, the missing columns and those it has, or the unknown subsets.
+        """
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f"{name} must be a pandas DataFrame ({self.name}), "
+                            f"got {type(df).__name__}")
+        missing = [c for c in self.required if c not in df.columns]
+        if missing:
+            raise ValueError(f"{name} is missing columns {missing} of the {self.name} table; "
+                             f"it has {list(df.columns)}")
+        if "subset" in self.required and not df.empty:
+            unknown = sorted(set(df["subset"].astype(str)) - set(SUBSETS))
+            if unknown:
+                raise ValueError(f"{name} has unknown subset(s) {unknown}; "
+                                 f"expected {list(SUBSETS)}")
+        return df
+
+    def check_mapping(self, frames, name: str, *, allow_empty: bool = False
+                      ) -> dict[str, pd.DataFrame]:
+        """Check a dict of network name -> DataFrame; returns it with ``str`` keys.
+
+        Raises
+        ------
+        ValueError
+            If ``frames`` is not a mapping, or is empty and ``allow_empty`` is false.
+        """
+        if not isinstance(frames, Mapping) or (not frames and not allow_empty):
+            what = "a" if allow_empty else "a non-empty"
+            raise ValueError(f"{name} must be {what} dict of network name -> DataFrame "
+                             f"({self.name})")
+        return {str(k): self.check(v, f"{name}[{k!r}]") for k, v in frames.items()}
+
+    def empty(self) -> pd.DataFrame:
+        """A frame with this table's columns and no rows."""
+        return pd.DataFrame(columns=list(self.columns))
+
+
+#: Figure 2: bounds of random layers ``relu(W .)`` on the sphere, one row per (shape, layer, k).
+RANDOM_LAYERS = TidyTable(
+    "random-layer bounds",
+    columns=("shape", "m", "n", "layer", "k", "bound", "singular_value"),
+    required=("shape", "layer", "k", "bound", "singular_value"),
+)
+
+#: Figure 3, Appendix A: data-dependent bounds, one row per (network, layer, subset, k).
+BOUNDS = TidyTable(
+    "ReLU singular value bounds",
+    columns=("network", "layer", "subset", "k", "bound", "singular_value", "n_points"),
+    required=("network", "layer", "subset", "k", "bound", "singular_value"),
+)
+
+#: Figure 4, Appendix A: Gaussian mean widths, one row per (network, layer, subset, epoch).
+WIDTHS = TidyTable(
+    "Gaussian mean widths",
+    columns=("network", "layer", "subset", "epoch", "width", "stderr", "n_points", "n_draws"),
+    required=("network", "layer", "subset", "epoch", "width", "stderr"),
+)
+
+#: Figure 5: harmonic pruning, one row per iteration (0 = the trained network). Besides these,
+#: ``rank_1 ... rank_L`` and ``candidate_val_accuracy_1 ...`` (see :func:`rank_columns`).
+PRUNING = TidyTable(
+    "harmonic pruning",
+    columns=("iteration", "layer", "parameters", "val_accuracy", "test_accuracy",
+             "val_accuracy_before_retraining", "dropped_singular_value", "retrained",
+             "retrain_reason", "retrain_batches_total", "seconds", "decision_seconds"),
+    required=("iteration", "test_accuracy"),
+)
+
+#: The pruning baselines figure: every method's test accuracy at its parameter count.
+BASELINES = TidyTable(
+    "pruning baselines",
+    columns=("network", "method", "parameters", "val_accuracy", "test_accuracy"),
+    required=("method", "parameters", "test_accuracy"),
+)
+
+#: Claim C8: one row per architecture and seed trained from scratch.
+FROM_SCRATCH_RUNS = TidyTable(
+    "from-scratch runs",
+    columns=("network", "architecture", "seed", "parameters", "epochs_run", "best_epoch",
+             "val_accuracy", "test_accuracy", "seconds"),
+    required=("architecture", "seed", "test_accuracy"),
+)
+
+#: Claim C8: one row per architecture, over its seeds (sample standard deviation, ddof 1).
+FROM_SCRATCH_SUMMARY = TidyTable(
+    "from-scratch summary",
+    columns=("network", "architecture", "parameters", "runs", "test_accuracy_mean",
+             "test_accuracy_std", "test_accuracy_min", "test_accuracy_max"),
+    required=("architecture", "runs", "test_accuracy_mean", "test_accuracy_std",
+              "test_accuracy_min", "test_accuracy_max"),
+)
+
+_RANK_COLUMN = re.compile(r"rank_(\d+)")
+
+
+def rank_columns(df: pd.DataFrame) -> list[str]:
+    """The ``rank_1 ... rank_L`` columns of a pruning table, in layer order."""
+    found = [(int(m.group(1)), str(c)) for c in df.columns
+             if (m := _RANK_COLUMN.fullmatch(str(c)))]
+    return [c for _, c in sorted(found)]
