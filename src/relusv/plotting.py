@@ -43,8 +43,8 @@ import seaborn as sns  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from relusv._validation import as_finite_array, check_positive_int  # noqa: E402
-from relusv.claims import permanent_drop_iteration, rank_columns  # noqa: E402
 from relusv.files import atomic_path  # noqa: E402
+from relusv.tidy import permanent_drop_iteration, rank_columns  # noqa: E402
 
 #: Line style of each data subset: correct solid, incorrect dashed (as in the paper).
 SUBSET_LINESTYLES = {"correct": "-", "incorrect": "--"}
@@ -703,7 +703,7 @@ def plot_harmonic_pruning(pruning_by_network: Mapping[str, pd.DataFrame],
     one solid line per layer in the layer colours of the other figures. Right axis (a twin, not a
     panel): test accuracy as a fraction, black, with the ``threshold`` as a dotted grey line. A
     dashed vertical line and a triangle mark the first iteration from which test accuracy stays
-    below ``threshold`` to the end (:func:`relusv.claims.permanent_drop_iteration`, the iteration
+    below ``threshold`` to the end (:func:`relusv.tidy.permanent_drop_iteration`, the iteration
     claim C6 reports), annotated with the ranks there; none if accuracy ends above it.
 
     Parameters

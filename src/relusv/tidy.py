@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "SUBSETS",
     "TidyTable",
     "WIDTHS",
+    "permanent_drop_iteration",
     "rank_columns",
 ]
 
@@ -168,3 +170,36 @@ def rank_columns(df: pd.DataFrame) -> list[str]:
     found = [(int(m.group(1)), str(c)) for c in df.columns
              if (m := _RANK_COLUMN.fullmatch(str(c)))]
     return [c for _, c in sorted(found)]
+
+
+def permanent_drop_iteration(iterations, accuracies, threshold: float = 0.5):
+    """The first iteration from which accuracy stays below ``threshold`` to the end, or None.
+
+    Parameters
+    ----------
+    iterations : (N,) array of iteration numbers (any order; sorted here)
+    accuracies : (N,) array of accuracies in [0, 1]; rows with NaN are ignored
+    threshold : float
+
+    Returns
+    -------
+    int or None
+        The smallest iteration ``i`` with ``accuracy(j) < threshold`` for every ``j >= i``;
+        None if the last iteration is at or above ``threshold`` (or there are no rows).
+    """
+    it = np.asarray(iterations, dtype=float).ravel()
+    acc = np.asarray(accuracies, dtype=float).ravel()
+    if it.shape != acc.shape:
+        raise ValueError(f"iterations and accuracies differ in length: {it.size} vs {acc.size}")
+    keep = np.isfinite(it) & np.isfinite(acc)
+    it, acc = it[keep], acc[keep]
+    if it.size == 0:
+        return None
+    order = np.argsort(it, kind="stable")
+    it, acc = it[order], acc[order]
+    below = acc < threshold
+    if not below[-1]:
+        return None
+    above = np.flatnonzero(~below)
+    start = 0 if above.size == 0 else int(above[-1]) + 1
+    return int(it[start])
