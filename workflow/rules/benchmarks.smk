@@ -19,9 +19,8 @@ rule workflow_benchmarks:
         "results/benchmarks/summary/workflow_benchmarks.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
+    threads: LIGHT_THREADS
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **LIGHT_RESOURCES,
     script:
         "../../scripts/workflow_benchmarks.py"

@@ -24,9 +24,8 @@ rule claims:
         "results/benchmarks/claims/claims.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
+    threads: LIGHT_THREADS
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **LIGHT_RESOURCES,
     script:
         "../../scripts/claims.py"

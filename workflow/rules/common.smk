@@ -21,6 +21,11 @@ os.environ.update(PYTHONPATH=os.path.join(workflow.basedir, "src"))
 validate(config, "../schemas/config.schema.yaml")
 check_config(config)
 
+# What the light rules (figures, tables, claims, benchmark summaries) ask for: one core, 1 GB,
+# 10 minutes. Defined once so that the cluster profile and a reader see one number.
+LIGHT_THREADS = 1
+LIGHT_RESOURCES = {"mem_mb": 1000, "runtime": 10}
+
 NETWORKS = sorted(config["networks"])
 FIGURE_NETWORKS = list(config["figure_networks"])
 APPENDIX_NETWORKS = [name for name in NETWORKS if name not in FIGURE_NETWORKS]

@@ -17,10 +17,9 @@ rule fig1_relu_layer:
         "results/benchmarks/figures/fig1_relu_layer.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
+    threads: LIGHT_THREADS
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **LIGHT_RESOURCES,
     script:
         "../../scripts/fig1_relu_layer.py"
 
@@ -40,10 +39,9 @@ rule fig2_random_layers:
         "results/benchmarks/figures/fig2_random_layers.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
+    threads: LIGHT_THREADS
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **LIGHT_RESOURCES,
     script:
         "../../scripts/fig2_random_layers.py"
 
@@ -63,10 +61,9 @@ rule fig3_relu_singular_values:
         "results/benchmarks/figures/fig3_relu_singular_values.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
+    threads: LIGHT_THREADS
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **LIGHT_RESOURCES,
     script:
         "../../scripts/fig3_relu_singular_values.py"
 
@@ -86,10 +83,9 @@ rule fig4_gaussian_mean_width:
         "results/benchmarks/figures/fig4_gaussian_mean_width.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
+    threads: LIGHT_THREADS
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **LIGHT_RESOURCES,
     script:
         "../../scripts/fig4_gaussian_mean_width.py"
 
@@ -110,10 +106,9 @@ rule appendix_figure:
         "results/benchmarks/figures/appendix_{network}.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
+    threads: LIGHT_THREADS
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **LIGHT_RESOURCES,
     script:
         "../../scripts/appendix_figure.py"
 
@@ -133,10 +128,9 @@ rule fig5_harmonic_pruning:
         "results/benchmarks/figures/fig5_harmonic_pruning.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
+    threads: LIGHT_THREADS
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **LIGHT_RESOURCES,
     script:
         "../../scripts/fig5_harmonic_pruning.py"
 
@@ -156,9 +150,8 @@ rule pruning_baselines_figure:
         "results/benchmarks/figures/pruning_baselines.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
+    threads: LIGHT_THREADS
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **LIGHT_RESOURCES,
     script:
         "../../scripts/pruning_baselines_figure.py"

@@ -20,10 +20,9 @@ rule training_tables:
         "results/benchmarks/tables/training_tables.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
+    threads: LIGHT_THREADS
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **LIGHT_RESOURCES,
     script:
         "../../scripts/training_tables.py"
 
@@ -41,10 +40,9 @@ rule parameter_table:
         "results/benchmarks/tables/parameter_table.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
+    threads: LIGHT_THREADS
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **LIGHT_RESOURCES,
     script:
         "../../scripts/parameter_table.py"
 
@@ -66,9 +64,8 @@ rule from_scratch_table:
         "results/benchmarks/tables/from_scratch_table.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
+    threads: LIGHT_THREADS
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **LIGHT_RESOURCES,
     script:
         "../../scripts/from_scratch_table.py"
