@@ -1,0 +1,29 @@
+"""The paper's checkable claims C1-C8 (SPEC section 6), measured on the workflow's tidy tables.
+
+- :mod:`relusv.claims.spectral`: C1-C5, the ReLU singular value bounds of random layers and of
+  trained networks, and Gaussian mean widths (Figures 2-4, Appendix A):
+  :func:`evaluate_claims`;
+- :mod:`relusv.claims.pruning`: C6-C8, harmonic pruning, double-layer parameter counts and small
+  networks trained from scratch (section V): :func:`evaluate_pruning_claims`;
+- :mod:`relusv.claims.report`: :func:`merge_claims`, :func:`claims_markdown`,
+  :func:`write_claims` (``claims.json`` and a Markdown page) and :func:`read_claims`.
+
+Each claim module's docstring states its criteria, fixed before any data are seen and not
+adjusted to the results; a claim that does not hold is reported as ``False``, one that could not
+be measured as ``None`` with the reason. The statements and the paper's numbers come from
+:mod:`relusv.paper`, the tables' columns from :mod:`relusv.tidy`. No Keras: the claims rule does
+not import TensorFlow.
+"""
+
+from relusv.claims.pruning import evaluate_pruning_claims
+from relusv.claims.report import claims_markdown, merge_claims, read_claims, write_claims
+from relusv.claims.spectral import evaluate_claims
+
+__all__ = [
+    "claims_markdown",
+    "evaluate_claims",
+    "evaluate_pruning_claims",
+    "merge_claims",
+    "read_claims",
+    "write_claims",
+]

@@ -1,0 +1,86 @@
+"""What claims C1-C8 share: the claim dict, and how its numbers are stored and printed.
+
+No pandas, no Keras: the claim modules (:mod:`relusv.claims.spectral`,
+:mod:`relusv.claims.pruning`) and the report writer (:mod:`relusv.claims.report`) import these
+helpers from here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from relusv.paper import CLAIMS
+
+
+def _num(value):
+    """A JSON-safe number: Python int/float, ``None`` for NaN, inf or missing."""
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _fraction(hits: int, total: int):
+    """``hits / total``, or None when nothing was counted."""
+    return None if total == 0 else hits / total
+
+
+def _fmt(value, digits: int = 3) -> str:
+    """A number for a one-line summary: ``digits`` significant digits, ``n/a`` for None."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def _pct(value) -> str:
+    """A fraction as a percentage with one decimal (``0.523`` -> ``52.3 %``), ``n/a`` for None."""
+    return "n/a" if value is None else f"{100 * value:.1f} %"
+
+
+def _claim(cid: str, measured, holds, checked_on, note, not_measurable, summary) -> dict:
+    """The claim dict of claim ``cid``, with the paper's statement and figure from
+    :data:`relusv.paper.CLAIMS`.
+
+    Parameters
+    ----------
+    cid : str
+        ``"C1"`` ... ``"C8"``.
+    measured : dict
+        The numbers behind the verdict, per network and layer.
+    holds : bool or None
+        The verdict; None when nothing could be measured.
+    checked_on : iterable of str
+        What was checked.
+    note : str
+        The exact criterion, and anything the reader should know.
+    not_measurable : iterable of dict
+        ``{"network", "reason"}`` for each network left out.
+    summary : str
+        One line for tables.
+
+    Returns
+    -------
+    dict with the keys ``id, statement, where, measured, holds, checked_on, note,
+    not_measurable, summary``.
+    """
+    statement, where = CLAIMS[cid]
+    return {
+        "id": cid,
+        "statement": statement,
+        "where": where,
+        "measured": measured,
+        "holds": None if holds is None else bool(holds),
+        "checked_on": list(checked_on),
+        "note": note,
+        "not_measurable": list(not_measurable),
+        "summary": summary,
+    }

@@ -1,0 +1,506 @@
+"""Claims C1-C5: the ReLU singular value bounds and Gaussian mean widths (Figures 2-4), measured.
+
+:func:`evaluate_claims` turns the random-layer bounds (Figure 2), the per-network ReLU singular
+value bounds (Figure 3, Appendix A) and Gaussian mean widths (Figure 4, Appendix A) into one
+claim dict (:func:`relusv.claims._common._claim`) per claim C1-C5. A claim that does not hold is
+reported as ``False``; the criteria are fixed here, before any data are seen, and are not
+adjusted to the results.
+
+Criteria
+--------
+Layers are the 1-based hidden-layer indices of the tables; "strictly increasing with depth"
+means ``value(layer 1) < value(layer 2) < ...`` over all layers present.
+
+C1 (Figure 2, random layers ``relu(W .)``). For every random layer (shape, layer) with
+``K`` non-zero singular values (``sigma_k > 1e-12 sigma_0``; rows with ``sigma_k = 0``, if any,
+count for (i) only): (i) Lemma 5: ``bound_k <= sigma_k + rtol * sigma_0`` for every k
+(``rtol = 1e-9``); (ii) "much lower": the mean of ``bound_k / sigma_k`` pooled over every layer
+and every k with ``sigma_k > 1e-12 sigma_0`` is at most ``much_lower_ratio`` (default 0.75, i.e.
+the bounds lie on average at least a quarter below the linear singular values); (iii) "most of all
+at low k": the mean absolute gap ``sigma_k - bound_k`` over the low half of the indices
+(``k < (K - 1) / 2``) exceeds that over the high half (``k > (K - 1) / 2``; the middle index of
+an odd K belongs to neither) in a strict majority of the layers with ``K >= 2``. The gap is
+absolute because that is what the paper's figure shows on a linear axis; the mean ratio over each
+half is reported beside it. Holds iff (i), (ii) and (iii) all hold.
+
+C2 (Figure 3, Appendix A). Per network and subset, the level of each layer's bound curve is the
+mean bound over the indices k that every layer has (the k range common to all layers). Holds for
+a (network, subset) if the level is strictly increasing with depth; holds for a network if it
+does for every subset checked; the claim holds iff it holds for every network checked. The
+fraction of networks and of (network, subset) cases is reported, as are the bounds at k = 0 and
+the fraction of common k at which the curves themselves are ordered.
+
+C3 (Figure 3). Per network and layer, the largest bound of the layer (the maximum over k, which
+is the bound at k = 0 for a non-increasing curve) over correct data is compared with that over
+incorrect data. The paper says "tend to be greater", so the claim holds iff correct > incorrect
+in a strict majority of the measurable (network, layer) pairs. Per-network fractions are reported.
+
+C4 (Figure 4, Appendix A). Per network and subset, the Gaussian mean width at the final
+checkpoint (largest epoch) is strictly increasing with depth. Holds for a network if it does for
+every subset checked; the claim holds iff it holds for every network checked. The fraction of
+all checkpoints at which the ordering holds is reported too.
+
+C5 (Figure 4, Appendix A). Per network, at the final checkpoint the width over correct data
+exceeds that over incorrect data in every layer. The claim holds iff this is true for every
+measurable network. Also reported: per layer the difference and ``z = (w_c - w_i) /
+sqrt(se_c^2 + se_i^2)``, and the fraction of (layer, checkpoint) pairs with correct > incorrect.
+
+Measurability. A network whose subsets summary says ``measurable: false`` (too few misclassified
+points), or whose table lacks one of the two subsets, is left out of C3 and C5 and listed under
+``not_measurable`` with the reason; for C2 and C4 only its correct subset is checked (its
+incorrect subset, if present at all, is not comparable). If no network remains, ``holds`` is
+``None``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from relusv import tidy
+from relusv._validation import check_nonnegative_real, check_real
+from relusv.claims._common import _claim, _fmt, _fraction, _num
+from relusv.tidy import SUBSETS
+
+__all__ = ["evaluate_claims"]
+
+
+# --------------------------------------------------------------------------------------------
+# measurability
+# --------------------------------------------------------------------------------------------
+
+
+def _subsets_present(df: pd.DataFrame) -> list[str]:
+    present = set(df["subset"].astype(str)) if not df.empty else set()
+    return [s for s in SUBSETS if s in present]
+
+
+def _measurability(network: str, df: pd.DataFrame, subsets: Mapping, table: str):
+    """``(measurable, reason)`` for comparing correct with incorrect data of ``network``."""
+    summary = subsets.get(network)
+    if summary is not None and not bool(summary.get("measurable", True)):
+        reason = summary.get("reason") or "the subsets summary marks this network not measurable"
+        return False, str(reason)
+    present = _subsets_present(df)
+    for subset in SUBSETS:
+        if subset not in present:
+            return False, f"no '{subset}' rows in the {table} table of this network"
+    return True, None
+
+
+def _strictly_increasing(values) -> bool:
+    values = list(values)
+    return len(values) >= 2 and all(a < b for a, b in zip(values[:-1], values[1:], strict=False))
+
+
+
+# --------------------------------------------------------------------------------------------
+# C1
+# --------------------------------------------------------------------------------------------
+
+
+def _claim_c1(df: pd.DataFrame, rtol: float, much_lower_ratio: float) -> dict:
+    note = (
+        f"Criterion: (i) Lemma 5, bound_k <= sigma_k + {rtol:g} sigma_0 for every k of every "
+        "random layer; (ii) 'much lower': the mean of bound_k/sigma_k pooled over all layers and "
+        f"all k with sigma_k > 1e-12 sigma_0 is <= {much_lower_ratio:g}; (iii) 'most of all at "
+        "low k': the mean absolute gap sigma_k - bound_k over the low half of the K indices with "
+        "non-zero sigma_k (k < (K-1)/2) exceeds that over the high half (k > (K-1)/2) in a strict "
+        "majority of the layers with K >= 2. Holds iff (i), (ii) and (iii) hold. Mean ratios "
+        "per half are reported for reference."
+    )
+    if df.empty:
+        return _claim("C1", {}, None, [], note + " No random-layer bounds were given.", [],
+                      "no data")
+    layers = {}
+    checked_on = []
+    violations = total_rows = 0
+    ratios_all: list[float] = []
+    shape_hits = shape_total = 0
+    for (shape, layer), group in df.groupby(["shape", "layer"], sort=False):
+        group = group.sort_values("k")
+        k = group["k"].to_numpy(dtype=int)
+        sigma = group["singular_value"].to_numpy(dtype=float)
+        bound = group["bound"].to_numpy(dtype=float)
+        sigma0 = float(np.max(sigma)) if sigma.size else 0.0
+        excess = bound - sigma
+        tol = rtol * sigma0
+        bad = excess > tol
+        violations += int(bad.sum())
+        total_rows += int(k.size)
+        positive = sigma > 1e-12 * sigma0
+        ratio = np.where(positive, bound / np.where(positive, sigma, 1.0), np.nan)
+        ratios_all.extend(ratio[positive].tolist())
+        # the halves are taken over the indices with a non-zero linear singular value
+        big_k = int(positive.sum())
+        order = np.cumsum(positive) - 1  # position of k among the non-zero singular values
+        mid = (big_k - 1) / 2.0
+        low, high = positive & (order < mid), positive & (order > mid)
+        gap = sigma - bound
+        entry = {
+            "K": big_k,
+            "lemma5_violations": int(bad.sum()),
+            "max_excess_over_sigma": _num(np.max(excess) if excess.size else None),
+            "mean_ratio": _num(np.nanmean(ratio) if positive.any() else None),
+            "ratio_by_k": [_num(r) for r in ratio],
+            "mean_gap_low_k": _num(gap[low].mean() if low.any() else None),
+            "mean_gap_high_k": _num(gap[high].mean() if high.any() else None),
+            "mean_ratio_low_k": _num(np.nanmean(ratio[low]) if (low & positive).any() else None),
+            "mean_ratio_high_k": _num(
+                np.nanmean(ratio[high]) if (high & positive).any() else None
+            ),
+        }
+        if low.any() and high.any():
+            entry["low_k_gap_exceeds_high_k"] = bool(gap[low].mean() > gap[high].mean())
+            shape_total += 1
+            shape_hits += int(entry["low_k_gap_exceeds_high_k"])
+        else:
+            entry["low_k_gap_exceeds_high_k"] = None
+        layers.setdefault(str(shape), {})[str(int(layer))] = entry
+        checked_on.append(f"shape {shape}, layer {int(layer)}")
+    mean_ratio = float(np.mean(ratios_all)) if ratios_all else None
+    low_k_fraction = _fraction(shape_hits, shape_total)
+    lemma5 = violations == 0
+    much_lower = mean_ratio is not None and mean_ratio <= much_lower_ratio
+    low_k = low_k_fraction is not None and low_k_fraction > 0.5
+    measured = {
+        "layers": layers,
+        "lemma5_violations": violations,
+        "rows_checked": total_rows,
+        "lemma5_holds": lemma5,
+        "mean_ratio": _num(mean_ratio),
+        "much_lower_threshold": much_lower_ratio,
+        "much_lower_holds": much_lower,
+        "low_k_gap_fraction": _num(low_k_fraction),
+        "low_k_gap_layers": shape_total,
+        "low_k_holds": low_k,
+        "rtol": rtol,
+    }
+    summary = (
+        f"Lemma 5 violations {violations}/{total_rows}; mean bound/sigma {_fmt(mean_ratio)} "
+        f"(<= {much_lower_ratio:g}?); low-k gap > high-k gap in {shape_hits}/{shape_total} layers"
+    )
+    return _claim("C1", measured, lemma5 and much_lower and low_k, checked_on, note, [], summary)
+
+
+# --------------------------------------------------------------------------------------------
+# C2 and C4: growth with depth
+# --------------------------------------------------------------------------------------------
+
+
+def _depth_levels_bounds(df: pd.DataFrame) -> dict:
+    """Per-layer level of one subset's bound curves (mean over the common k range)."""
+    layers = sorted(int(v) for v in df["layer"].unique())
+    k_sets = [set(df.loc[df["layer"] == layer, "k"].astype(int)) for layer in layers]
+    common = sorted(set.intersection(*k_sets)) if k_sets else []
+    table = df[df["k"].astype(int).isin(common)].pivot_table(
+        index="k", columns="layer", values="bound", aggfunc="mean"
+    )
+    table = table.reindex(columns=layers)
+    levels = [float(table[layer].mean()) for layer in layers] if common else []
+    at_zero = {
+        str(layer): _num(df.loc[(df["layer"] == layer) & (df["k"] == 0), "bound"].mean())
+        for layer in layers
+    }
+    pointwise = (
+        float(np.mean(np.all(np.diff(table.to_numpy(), axis=1) > 0, axis=1)))
+        if common and len(layers) >= 2
+        else None
+    )
+    return {
+        "layers": layers,
+        "k_common": [common[0], common[-1]] if common else [],
+        "mean_bound": {str(layer): _num(v) for layer, v in zip(layers, levels, strict=True)},
+        "bound_at_k0": at_zero,
+        "k0_increasing": _strictly_increasing(at_zero.values())
+        if None not in at_zero.values()
+        else None,
+        "pointwise_fraction": _num(pointwise),
+        "increasing": _strictly_increasing(levels) if common else False,
+    }
+
+
+def _depth_levels_widths(df: pd.DataFrame) -> dict:
+    """Per-layer width of one subset at its final checkpoint, and over all checkpoints."""
+    layers = sorted(int(v) for v in df["layer"].unique())
+    table = df.pivot_table(index="epoch", columns="layer", values="width", aggfunc="mean")
+    table = table.reindex(columns=layers).dropna(how="any")
+    if table.empty:
+        return {"layers": layers, "final_epoch": None, "width": {}, "increasing": False,
+                "checkpoint_fraction": None, "checkpoints": 0}
+    final = table.index.max()
+    final_row = table.loc[final]
+    ordered = np.all(np.diff(table.to_numpy(), axis=1) > 0, axis=1)
+    return {
+        "layers": layers,
+        "final_epoch": _num(final),
+        "width": {str(layer): _num(final_row[layer]) for layer in layers},
+        "increasing": _strictly_increasing(final_row.to_numpy()),
+        "checkpoint_fraction": _num(float(np.mean(ordered)) if len(layers) >= 2 else None),
+        "checkpoints": int(len(table)),
+    }
+
+
+def _claim_depth(cid: str, frames, subsets, levels, table: str, note: str) -> dict:
+    networks = {}
+    not_measurable = []
+    checked_on = []
+    cases = hits = 0
+    net_hits = net_total = 0
+    for network, df in frames.items():
+        measurable, reason = _measurability(network, df, subsets, table)
+        check = _subsets_present(df) if measurable else ["correct"]
+        check = [s for s in check if s in _subsets_present(df)]
+        if not measurable:
+            not_measurable.append(
+                {"network": network, "reason": f"{reason}; only the correct subset is checked"}
+            )
+        per_subset = {}
+        for subset in check:
+            sub = df[df["subset"].astype(str) == subset]
+            if sub["layer"].nunique() < 2:
+                continue
+            per_subset[subset] = levels(sub)
+        if not per_subset:
+            not_measurable.append(
+                {"network": network, "reason": "fewer than two layers with data in any subset"}
+            )
+            continue
+        ok = all(v["increasing"] for v in per_subset.values())
+        cases += len(per_subset)
+        hits += sum(bool(v["increasing"]) for v in per_subset.values())
+        net_total += 1
+        net_hits += int(ok)
+        networks[network] = {
+            "subsets": per_subset,
+            "holds": ok,
+            "subsets_checked": list(per_subset),
+        }
+        checked_on.append(network)
+    holds = None if net_total == 0 else net_hits == net_total
+    measured = {
+        "networks": networks,
+        "fraction_networks": _num(_fraction(net_hits, net_total)),
+        "fraction_cases": _num(_fraction(hits, cases)),
+        "networks_checked": net_total,
+        "cases_checked": cases,
+    }
+    summary = (
+        f"increasing with depth in {net_hits}/{net_total} networks "
+        f"({hits}/{cases} network-subset cases)"
+        if net_total
+        else "not measurable"
+    )
+    return _claim(cid, measured, holds, checked_on, note, not_measurable, summary)
+
+
+# --------------------------------------------------------------------------------------------
+# C3 and C5: correct vs incorrect
+# --------------------------------------------------------------------------------------------
+
+
+def _claim_c3(frames, subsets) -> dict:
+    note = (
+        "Criterion: per network and layer, the largest bound of the layer (maximum over k; the "
+        "bound at k = 0 for a non-increasing curve) over correctly classified data is compared "
+        "with that over incorrectly classified data of the same size. The paper says 'tend to "
+        "be greater', so the claim holds iff correct > incorrect in a strict majority of the "
+        "measurable (network, layer) pairs. Networks without a measurable correct/incorrect "
+        "comparison are left out."
+    )
+    networks, not_measurable, checked_on = {}, [], []
+    hits = total = 0
+    for network, df in frames.items():
+        measurable, reason = _measurability(network, df, subsets, "bounds")
+        if not measurable:
+            not_measurable.append({"network": network, "reason": reason})
+            continue
+        largest = df.groupby(["subset", "layer"])["bound"].max()
+        layers = sorted(
+            set(int(v) for v in df.loc[df["subset"] == "correct", "layer"])
+            & set(int(v) for v in df.loc[df["subset"] == "incorrect", "layer"])
+        )
+        per_layer = {}
+        for layer in layers:
+            correct = float(largest.loc[("correct", layer)])
+            incorrect = float(largest.loc[("incorrect", layer)])
+            greater = correct > incorrect
+            per_layer[str(layer)] = {
+                "largest_bound_correct": _num(correct),
+                "largest_bound_incorrect": _num(incorrect),
+                "difference": _num(correct - incorrect),
+                "ratio": _num(correct / incorrect) if incorrect != 0 else None,
+                "correct_greater": greater,
+            }
+            hits += int(greater)
+            total += 1
+            checked_on.append(f"{network}, layer {layer}")
+        n_hit = sum(v["correct_greater"] for v in per_layer.values())
+        networks[network] = {
+            "layers": per_layer,
+            "fraction": _num(_fraction(n_hit, len(per_layer))),
+        }
+    fraction = _fraction(hits, total)
+    holds = None if total == 0 else fraction > 0.5
+    measured = {"networks": networks, "fraction_pairs": _num(fraction), "pairs_checked": total}
+    summary = (
+        f"correct > incorrect in {hits}/{total} (network, layer) pairs (majority needed)"
+        if total
+        else "not measurable"
+    )
+    return _claim("C3", measured, holds, checked_on, note, not_measurable, summary)
+
+
+def _claim_c5(frames, subsets) -> dict:
+    note = (
+        "Criterion: per network, at the final checkpoint (largest epoch) the Gaussian mean width "
+        "over correctly classified data exceeds that over incorrectly classified data in every "
+        "layer (point estimates). The claim holds iff this is true for every measurable network. "
+        "Also reported: z = (w_correct - w_incorrect) / sqrt(se_correct^2 + se_incorrect^2) per "
+        "layer, and the fraction of (layer, checkpoint) pairs with correct > incorrect."
+    )
+    networks, not_measurable, checked_on = {}, [], []
+    net_hits = net_total = 0
+    all_hits = all_pairs = 0
+    for network, df in frames.items():
+        measurable, reason = _measurability(network, df, subsets, "widths")
+        if not measurable:
+            not_measurable.append({"network": network, "reason": reason})
+            continue
+        width = df.pivot_table(index=["epoch", "layer"], columns="subset", values="width",
+                               aggfunc="mean").dropna(how="any")
+        stderr = df.pivot_table(index=["epoch", "layer"], columns="subset", values="stderr",
+                                aggfunc="mean", dropna=False)
+        if width.empty:
+            not_measurable.append(
+                {"network": network, "reason": "no checkpoint with both subsets for a layer"}
+            )
+            continue
+        greater_all = width["correct"] > width["incorrect"]
+        final = width.index.get_level_values("epoch").max()
+        final_rows = width.xs(final, level="epoch")
+        per_layer = {}
+        for layer, row in final_rows.iterrows():
+            se_c = se_i = np.nan
+            if (final, layer) in stderr.index:
+                se_c = stderr.loc[(final, layer)].get("correct", np.nan)
+                se_i = stderr.loc[(final, layer)].get("incorrect", np.nan)
+            diff = float(row["correct"] - row["incorrect"])
+            scale = math.sqrt(float(se_c) ** 2 + float(se_i) ** 2)
+            layer_hits = greater_all.xs(layer, level="layer")
+            per_layer[str(int(layer))] = {
+                "width_correct": _num(row["correct"]),
+                "width_incorrect": _num(row["incorrect"]),
+                "difference": _num(diff),
+                "z": _num(diff / scale) if scale > 0 else None,
+                "correct_greater": bool(diff > 0),
+                "checkpoint_fraction": _num(float(layer_hits.mean())),
+            }
+        ok = all(v["correct_greater"] for v in per_layer.values())
+        networks[network] = {
+            "final_epoch": _num(final),
+            "layers": per_layer,
+            "holds": ok,
+            "checkpoint_fraction": _num(float(greater_all.mean())),
+        }
+        all_hits += int(greater_all.sum())
+        all_pairs += int(greater_all.size)
+        net_total += 1
+        net_hits += int(ok)
+        checked_on.append(network)
+    holds = None if net_total == 0 else net_hits == net_total
+    measured = {
+        "networks": networks,
+        "fraction_networks": _num(_fraction(net_hits, net_total)),
+        "fraction_layer_checkpoints": _num(_fraction(all_hits, all_pairs)),
+        "networks_checked": net_total,
+    }
+    summary = (
+        f"correct > incorrect in every layer at the final checkpoint in {net_hits}/{net_total} "
+        f"networks; over all checkpoints in {all_hits}/{all_pairs} (layer, checkpoint) pairs"
+        if net_total
+        else "not measurable"
+    )
+    return _claim("C5", measured, holds, checked_on, note, not_measurable, summary)
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+# --------------------------------------------------------------------------------------------
+
+
+def evaluate_claims(
+    random_layers: pd.DataFrame | None,
+    bounds: Mapping[str, pd.DataFrame] | None,
+    widths: Mapping[str, pd.DataFrame] | None,
+    subsets: Mapping[str, Mapping] | None,
+    *,
+    lemma5_rtol: float = 1e-9,
+    much_lower_ratio: float = 0.75,
+) -> list[dict]:
+    """Measure claims C1-C5 of the paper; the criteria are those of this module's docstring.
+
+    Parameters
+    ----------
+    random_layers : DataFrame or None
+        Figure 2's table (:data:`relusv.tidy.RANDOM_LAYERS`): ``shape, layer, k, bound,
+        singular_value`` (``m, n`` optional). None: no random layers.
+    bounds : dict of network -> DataFrame, or None
+        Per-network bounds (:data:`relusv.tidy.BOUNDS`): ``network, layer, subset, k, bound,
+        singular_value`` (``n_points`` optional).
+    widths : dict of network -> DataFrame, or None
+        Per-network widths (:data:`relusv.tidy.WIDTHS`): ``network, layer, subset, epoch,
+        width, stderr`` (``n_points, n_draws`` optional).
+    subsets : dict of network -> dict, or None
+        Subsets summaries (``measurable``, ``reason``, ...). A network without one counts as
+        measurable when both subsets are present in its table.
+    lemma5_rtol : float
+        Tolerance of the Lemma 5 check, relative to the layer's largest singular value.
+    much_lower_ratio : float
+        Largest pooled mean of ``bound / sigma`` that counts as "much lower" (C1).
+
+    Returns
+    -------
+    list of five claim dicts, C1 to C5, JSON-serialisable (no NaN: missing numbers are None).
+    """
+    check_nonnegative_real(lemma5_rtol, "lemma5_rtol")
+    check_real(much_lower_ratio, "much_lower_ratio", low=0.0, high=1.0, low_open=True)
+    random_layers = (tidy.RANDOM_LAYERS.empty() if random_layers is None
+                     else tidy.RANDOM_LAYERS.check(random_layers, "random_layers"))
+    bound_frames = tidy.BOUNDS.check_mapping({} if bounds is None else bounds, "bounds",
+                                             allow_empty=True)
+    width_frames = tidy.WIDTHS.check_mapping({} if widths is None else widths, "widths",
+                                             allow_empty=True)
+    subsets = {str(k): v for k, v in (subsets or {}).items()}
+    for name, summary in subsets.items():
+        if not isinstance(summary, Mapping):
+            raise TypeError(f"subsets[{name!r}] must be a dict, got {type(summary).__name__}")
+
+    c2_note = (
+        "Criterion: per network and subset, the level of a layer's bound curve is its mean bound "
+        "over the k range common to all layers; the claim holds for a network if the levels "
+        "are strictly increasing with depth (layer 1 < layer 2 < layer 3) for every subset "
+        "checked, and overall iff it holds for every network checked. Networks whose "
+        "correct/incorrect comparison is not measurable are checked on the correct subset only. "
+        "Bounds at k = 0 and the fraction of common k at which the curves are ordered are "
+        "reported for reference."
+    )
+    c4_note = (
+        "Criterion: per network and subset, the Gaussian mean width at the final checkpoint "
+        "(largest epoch) is strictly increasing with depth (layer 1 < layer 2 < layer 3); the "
+        "claim holds for a network if this is true for every subset checked, and overall iff it "
+        "holds for every network checked. Networks whose correct/incorrect comparison is not "
+        "measurable are checked on the correct subset only. The fraction of checkpoints at which "
+        "the ordering holds is reported for reference."
+    )
+    return [
+        _claim_c1(random_layers, lemma5_rtol, much_lower_ratio),
+        _claim_depth("C2", bound_frames, subsets, _depth_levels_bounds, "bounds", c2_note),
+        _claim_c3(bound_frames, subsets),
+        _claim_depth("C4", width_frames, subsets, _depth_levels_widths, "widths", c4_note),
+        _claim_c5(width_frames, subsets),
+    ]
+
