@@ -198,6 +198,14 @@ def test_registry_has_canonical_https_origins_and_sha256():
         assert data.DATASETS[name].sklearn_loader
 
 
+def test_package_reexports_the_public_names_of_its_modules():
+    from relusv.data import download, prepared, raw, registry
+
+    modules = (registry, download, raw, prepared)
+    for name in data.__all__:
+        assert any(getattr(m, name, None) is getattr(data, name) for m in modules), name
+
+
 # --------------------------------------------------------------------------------------------
 # fetch
 
@@ -376,8 +384,10 @@ def test_fetch_rejects_malformed_sources(tmp_path, source, match):
 def test_fetch_rejects_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match=r"dataset must be one of \[.*'fashion_mnist'.*'iris'"):
         data.fetch("svhn", tmp_path)
-    with pytest.raises(ValueError, match="timeout"):
+    with pytest.raises(ValueError, match="timeout must be a finite number"):
         data.fetch("mnist", tmp_path, timeout=0)
+    with pytest.raises(ValueError, match="cache_dir must be a non-empty path"):
+        data.fetch("mnist", "")
     with pytest.raises(ValueError, match="base URL ending in '/'"):
         data.fetch("fashion_mnist", tmp_path, source={"url": "https://m/fm.gz"})
     with pytest.raises(ValueError, match="cannot check"):
@@ -525,14 +535,14 @@ def test_split_indices_are_disjoint_and_seeded():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"validation_fraction": 0.0}, "validation_fraction must be strictly between 0 and 1"),
-        ({"validation_fraction": 1.0}, "validation_fraction must be strictly between 0 and 1"),
-        ({"test_fraction": 1.5}, "test_fraction must be strictly between 0 and 1"),
-        ({"test_fraction": -0.1}, "test_fraction must be strictly between 0 and 1"),
-        ({"test_fraction": True}, "test_fraction must be a number"),
+        ({"validation_fraction": 0.0}, r"validation_fraction must be a finite number in \(0"),
+        ({"validation_fraction": 1.0}, r"validation_fraction must be a finite number in \(0"),
+        ({"test_fraction": 1.5}, r"test_fraction must be a finite number in \(0\.0, 1\.0\)"),
+        ({"test_fraction": -0.1}, r"test_fraction must be a finite number in \(0\.0, 1\.0\)"),
+        ({"test_fraction": True}, "test_fraction must be a finite number"),
         ({"seed": -1}, "seed must be a non-negative integer"),
         ({"seed": 1.5}, "seed must be a non-negative integer"),
-        ({"max_train": 0}, "max_train must be a positive integer"),
+        ({"max_train": 0}, "max_train must be None or an integer >= 1"),
     ],
 )
 def test_prepare_validates_arguments(kwargs, match):

@@ -7,7 +7,9 @@ nothing and the message names the argument, what was expected and what was given
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -138,6 +140,14 @@ def check_architectures(architectures, input_dim: int | None = None) -> list[dic
     if len({a["name"] for a in out}) != len(out):
         raise ValueError("architecture names must be distinct")
     return out
+
+
+def check_path(value, name: str) -> Path:
+    """Return ``Path(value)``, raising ``ValueError`` unless ``value`` is a non-empty str or
+    ``os.PathLike``."""
+    if not isinstance(value, str | os.PathLike) or not str(value):
+        raise ValueError(f"{name} must be a non-empty path, got {value!r}")
+    return Path(value)
 
 
 def check_choice(value, name: str, choices) -> str:
