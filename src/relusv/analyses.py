@@ -1,8 +1,12 @@
-"""The paper's numerical experiments as functions of arrays, one per workflow rule.
+"""The analyses as tidy DataFrames: bounds per layer/subset, widths per checkpoint, random layers.
 
-Each function returns a tidy :class:`pandas.DataFrame` (one row per observation) that the figure
-and claims code reads. They take weights and inputs, not files, so that they can be called on
-any network a researcher has at hand.
+The paper's analyses of a network (the ReLU singular value bounds of every hidden layer over the
+correct and incorrect subsets, Figure 3; the Gaussian mean widths of its outputs at every
+checkpoint, Figure 4) and of random layers on the unit sphere (Figure 2). Each returns a tidy
+:class:`pandas.DataFrame` (one row per observation, the columns of its :mod:`relusv.tidy` table:
+``BOUNDS``, ``WIDTHS``, ``RANDOM_LAYERS``) that the figure and claims code reads. They take
+weights and inputs, not files, so that they can be called on any network a researcher has at
+hand; the workflow's rule scripts call them.
 """
 
 from __future__ import annotations
@@ -14,13 +18,10 @@ import numpy as np
 import pandas as pd
 
 from relusv.singular_values import relu_singular_value_bounds, sample_unit_sphere
+from relusv.tidy import BOUNDS, RANDOM_LAYERS, WIDTHS
 from relusv.widths import gaussian_mean_width
 
 log = logging.getLogger(__name__)
-
-BOUNDS_COLUMNS = ["network", "layer", "subset", "k", "bound", "singular_value", "n_points"]
-WIDTHS_COLUMNS = ["network", "layer", "subset", "epoch", "width", "stderr", "n_points", "n_draws"]
-RANDOM_LAYER_COLUMNS = ["shape", "m", "n", "layer", "k", "bound", "singular_value"]
 
 
 def layer_inputs(weights: Sequence[tuple[np.ndarray, np.ndarray]],
@@ -66,7 +67,7 @@ def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndar
 
     Returns
     -------
-    DataFrame with columns ``BOUNDS_COLUMNS``, one row per (layer, subset, k).
+    DataFrame with the columns of :data:`relusv.tidy.BOUNDS`, one row per (layer, subset, k).
     """
     frames = []
     for subset, x in inputs_by_subset.items():
@@ -84,7 +85,7 @@ def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndar
                 "network": network, "layer": layer, "subset": subset, "k": result.ranks,
                 "bound": result.bounds, "singular_value": result.linear_singular_values,
                 "n_points": len(x)}))
-    return pd.concat(frames, ignore_index=True)[BOUNDS_COLUMNS]
+    return pd.concat(frames, ignore_index=True)[list(BOUNDS.columns)]
 
 
 def layer_widths(network: str, epoch: int, weights, inputs_by_subset: Mapping[str, np.ndarray],
@@ -103,7 +104,7 @@ def layer_widths(network: str, epoch: int, weights, inputs_by_subset: Mapping[st
             estimate = gaussian_mean_width(h, n_draws=n_draws, seed=seed)
             rows.append((network, layer, subset, epoch, estimate.value, estimate.stderr, len(x),
                          estimate.n_draws))
-    return pd.DataFrame(rows, columns=WIDTHS_COLUMNS)
+    return pd.DataFrame(rows, columns=list(WIDTHS.columns))
 
 
 def widths_over_training(network: str, checkpoints: Iterable[tuple[int, list, Mapping]], *,
@@ -147,6 +148,6 @@ def random_layer_bounds(shapes: Sequence[Sequence[int]], *, layers_per_shape: in
             frames.append(pd.DataFrame({
                 "shape": f"{m}x{n}", "m": m, "n": n, "layer": layer, "k": result.ranks,
                 "bound": result.bounds, "singular_value": result.linear_singular_values}))
-    return pd.concat(frames, ignore_index=True)[RANDOM_LAYER_COLUMNS]
+    return pd.concat(frames, ignore_index=True)[list(RANDOM_LAYERS.columns)]
 
 

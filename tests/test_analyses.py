@@ -1,0 +1,76 @@
+"""Tests of relusv.analyses: the paper's analyses as tidy DataFrames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from relusv.analyses import (
+    layer_inputs,
+    layer_widths,
+    network_bounds,
+    random_layer_bounds,
+    widths_over_training,
+)
+from relusv.singular_values import relu_singular_value_bounds
+from relusv.tidy import BOUNDS, RANDOM_LAYERS, WIDTHS
+from relusv.widths import gaussian_mean_width
+
+
+def _network(seed=0):
+    rng = np.random.default_rng(seed)
+    weights = [(rng.standard_normal((6, 4)) / 2, 0.1 * rng.standard_normal(6)),
+               (rng.standard_normal((3, 6)) / 2, 0.1 * rng.standard_normal(3))]
+    x = rng.standard_normal((40, 4))
+    return weights, x
+
+
+def test_layer_inputs_are_the_relu_activations():
+    weights, x = _network()
+    inputs = layer_inputs(weights, x)
+    assert [a.shape for a in inputs] == [(40, 4), (40, 6), (40, 3)]
+    (W1, b1), (W2, b2) = weights
+    np.testing.assert_array_equal(inputs[1], np.maximum(x @ W1.T + b1, 0.0))
+    np.testing.assert_array_equal(inputs[2], np.maximum(inputs[1] @ W2.T + b2, 0.0))
+
+
+def test_network_bounds_has_the_bounds_columns_and_skips_empty_subsets():
+    weights, x = _network()
+    frame = network_bounds("net", weights, {"correct": x[:30], "incorrect": x[:0]}, steps=5,
+                           learning_rate=0.1, approximant_bias="free", seed=0, n_threads=1)
+    assert tuple(frame.columns) == BOUNDS.columns
+    BOUNDS.check(frame, "frame")
+    assert set(frame["subset"]) == {"correct"}
+    assert frame.groupby("layer")["k"].apply(list).to_dict() == {1: [0, 1, 2, 3], 2: [0, 1, 2]}
+    assert (frame["n_points"] == 30).all()
+    # layer 2's rows are the bounds of W2 over layer 1's outputs
+    direct = relu_singular_value_bounds(weights[1][0], layer_inputs(weights, x[:30])[1],
+                                        weights[1][1], steps=5, learning_rate=0.1,
+                                        approximant_bias="free", seed=0, n_threads=1)
+    np.testing.assert_array_equal(frame.loc[frame["layer"] == 2, "bound"], direct.bounds)
+
+
+def test_widths_over_training_has_the_widths_columns():
+    weights, x = _network()
+    split = {"correct": x[:20], "incorrect": x[20:]}
+    frame = widths_over_training("net", [(1, weights, split), (3, weights, split)],
+                                 n_draws=50, seed=0)
+    assert tuple(frame.columns) == WIDTHS.columns
+    WIDTHS.check(frame, "frame")
+    assert len(frame) == 2 * 2 * 2  # epochs x subsets x layers
+    pd.testing.assert_frame_equal(frame.iloc[:4],
+                                  layer_widths("net", 1, weights, split, n_draws=50, seed=0))
+    h = layer_inputs(weights, x[:20])[1]
+    assert frame["width"].iloc[0] == gaussian_mean_width(h, n_draws=50, seed=0).value
+
+
+def test_random_layer_bounds_has_the_random_layer_columns_and_is_seeded():
+    kwargs = dict(layers_per_shape=2, n_points=100, steps=5, learning_rate=0.1, n_threads=1)
+    frame = random_layer_bounds([(3, 2), (2, 4)], seed=1, **kwargs)
+    assert tuple(frame.columns) == RANDOM_LAYERS.columns
+    RANDOM_LAYERS.check(frame, "frame")
+    assert frame["shape"].unique().tolist() == ["3x2", "2x4"]
+    assert len(frame) == 2 * 2 + 2 * 2  # layers x ranks, per shape
+    pd.testing.assert_frame_equal(frame, random_layer_bounds([(3, 2), (2, 4)], seed=1, **kwargs))
+    other = random_layer_bounds([(3, 2), (2, 4)], seed=2, **kwargs)
+    assert not np.array_equal(frame["bound"], other["bound"])
