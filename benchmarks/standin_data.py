@@ -126,9 +126,7 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import pickle
-import secrets
 import struct
 import sys
 import tarfile
@@ -139,6 +137,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from relusv.files import atomic_path
 
 __all__ = [
     "CANONICAL_SIZES",
@@ -328,14 +328,9 @@ def _boston(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _atomic(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
-    """Write ``path`` through a temporary name in its folder and ``os.replace``."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write ``path`` through a temporary name in its folder (:func:`relusv.files.atomic_path`)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        write(fh)
 
 
 def _write_npz(path: Path, arrays: Mapping[str, np.ndarray], compress: bool) -> None:
