@@ -43,3 +43,73 @@ def check_config(config: Mapping) -> None:
             if rank > width:
                 raise ConfigError(f"{key}: rank {rank} is above its layer's width {width}; a "
                                   "layer's rank is at most min(inputs, width)")
+
+
+class TracedConfig(dict):
+    """The config as a dict that records which keys the workflow reads, for the key-coverage test.
+
+    ``common.smk`` wraps the config in it when the environment variable ``RELUSV_CONFIG_TRACE``
+    names a file. Every read of a value (``config[...]``, ``.get``, ``.items()``, ``.values()``)
+    is recorded with its key path; a mapping value comes back as another ``TracedConfig``. A
+    read whose value was used *as it is* (a leaf, or a mapping handed whole to a rule's params)
+    rather than looked into further is a *use*; :meth:`used_paths` lists them, and
+    :func:`trace_config` writes them to the file when the process exits. A key below a used
+    mapping reaches a rule as part of it; ``relusv.rules.TrackedParams`` then checks that the
+    rule's script reads it. Iterating over the keys alone (``sorted(config["networks"])``) uses
+    no value.
+    """
+
+    def __init__(self, values: Mapping, path: tuple[str, ...] = (), reads: list | None = None):
+        super().__init__(values)
+        self._path = path
+        self._reads = [] if reads is None else reads
+        self._record = [path, False]  # [key path, looked into]
+        self._reads.append(self._record)
+
+    def _child(self, key, value):
+        self._record[1] = True
+        path = (*self._path, str(key))
+        if isinstance(value, Mapping):
+            return TracedConfig(value, path, self._reads)
+        self._reads.append([path, False])
+        return value
+
+    def __getitem__(self, key):
+        return self._child(key, super().__getitem__(key))
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def __iter__(self):
+        self._record[1] = True
+        return super().__iter__()
+
+    def keys(self):
+        self._record[1] = True
+        return super().keys()
+
+    def items(self):
+        return [(key, self[key]) for key in super().keys()]
+
+    def values(self):
+        return [self[key] for key in super().keys()]
+
+    def used_paths(self) -> list[str]:
+        """Dotted key paths whose values were used as they are, sorted, without repeats."""
+        return sorted({".".join(path) for path, looked_into in self._reads
+                       if path and not looked_into})
+
+
+def trace_config(config: Mapping, trace_file: str) -> TracedConfig:
+    """Wrap ``config`` in a :class:`TracedConfig` whose used paths go to ``trace_file`` at exit."""
+    import atexit
+    import json
+
+    traced = TracedConfig(config)
+
+    def write():
+        with open(trace_file, "w") as stream:
+            json.dump(traced.used_paths(), stream)
+
+    atexit.register(write)
+    return traced

@@ -3,7 +3,7 @@ import os
 
 from snakemake.utils import validate
 
-from relusv.config import check_config
+from relusv.config import check_config, trace_config
 from relusv.workflow_benchmarks import planned_jobs
 
 
@@ -20,6 +20,9 @@ os.environ.update(PYTHONPATH=os.path.join(workflow.basedir, "src"))
 
 validate(config, "../schemas/config.schema.yaml")
 check_config(config)
+# Only for tests/test_config_keys.py: record which config keys the workflow reads.
+if os.environ.get("RELUSV_CONFIG_TRACE"):
+    config = trace_config(config, os.environ["RELUSV_CONFIG_TRACE"])
 
 # What the light rules (figures, tables, claims, benchmark summaries) ask for: one core, 1 GB,
 # 10 minutes. Defined once so that the cluster profile and a reader see one number.
