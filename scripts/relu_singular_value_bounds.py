@@ -16,5 +16,5 @@ with rule_run(snakemake) as log:
         snakemake.wildcards.network, layer_weights(model),
         {"correct": subsets["x_correct"], "incorrect": subsets["x_incorrect"]},
         steps=params.steps, learning_rate=params.learning_rate,
-        approximant_bias=params.approximant_bias, seed=params.seed, n_threads=snakemake.threads)
+        approximant_bias=params.approximant_bias, n_threads=snakemake.threads)
     write_csv(snakemake.output.bounds, frame)

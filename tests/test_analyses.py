@@ -37,7 +37,7 @@ def test_layer_inputs_are_the_relu_activations():
 def test_network_bounds_has_the_bounds_columns_and_skips_empty_subsets():
     weights, x = _network()
     frame = network_bounds("net", weights, {"correct": x[:30], "incorrect": x[:0]}, steps=5,
-                           learning_rate=0.1, approximant_bias="free", seed=0, n_threads=1)
+                           learning_rate=0.1, approximant_bias="free", n_threads=1)
     assert tuple(frame.columns) == BOUNDS.columns
     BOUNDS.check(frame, "frame")
     assert set(frame["subset"]) == {"correct"}

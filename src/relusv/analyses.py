@@ -49,7 +49,7 @@ def layer_inputs(weights: Sequence[tuple[np.ndarray, np.ndarray]],
 
 def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndarray], *,
                    steps: int, learning_rate: float, approximant_bias: str,
-                   seed: int, n_threads: int | None = None) -> pd.DataFrame:
+                   n_threads: int | None = None) -> pd.DataFrame:
     """Data-dependent affine ReLU singular value bounds of every hidden layer (Figure 3).
 
     Parameters
@@ -61,9 +61,11 @@ def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndar
     inputs_by_subset : mapping of subset name to (N, n_0) array
         Network inputs of each subset (``correct``, ``incorrect``); an empty array skips the
         subset.
-    steps, learning_rate, approximant_bias, seed, n_threads
+    steps, learning_rate, approximant_bias, n_threads
         Passed to :func:`relusv.singular_values.relu_singular_value_bounds` (``n_threads``: its
         worker threads, by default one per available core; the bounds do not depend on it).
+        The optimisation starts from the truncated SVD without noise, so the bounds are a
+        deterministic function of the weights and inputs: there is no seed.
 
     Returns
     -------
@@ -80,7 +82,7 @@ def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndar
                      *W.shape, len(x), subset)
             result = relu_singular_value_bounds(
                 W, inputs[layer - 1], b, steps=steps, learning_rate=learning_rate,
-                approximant_bias=approximant_bias, seed=seed, n_threads=n_threads)
+                approximant_bias=approximant_bias, n_threads=n_threads)
             frames.append(pd.DataFrame({
                 "network": network, "layer": layer, "subset": subset, "k": result.ranks,
                 "bound": result.bounds, "singular_value": result.linear_singular_values,

@@ -12,7 +12,6 @@ rule relu_singular_value_bounds:
         steps=config["bounds"]["steps"],
         learning_rate=config["bounds"]["learning_rate"],
         approximant_bias=config["bounds"]["approximant_bias"],
-        seed=config["bounds"]["seed"],
     log:
         "logs/bounds/{network}.log",
     benchmark:
