@@ -42,6 +42,7 @@ import numpy as np  # noqa: E402
 
 from relusv import pruning  # noqa: E402
 from relusv.models import as_features, build_mlp  # noqa: E402
+from relusv.pruning import retraining  # noqa: E402
 from relusv.training import train_mlp  # noqa: E402
 
 N_TRAIN, N_VAL, N_TEST, DIM, CLASSES = 60_000, 10_000, 10_000, 784, 10
@@ -87,7 +88,7 @@ def main(max_iterations: int | None = None, records_csv: str | None = None) -> l
                             REPEATS)
     x_train = as_features(data["x_train"])
     y_train = data["y_train"].astype(np.int32)
-    retrain = _median_time(lambda: pruning._retrain(
+    retrain = _median_time(lambda: retraining._retrain(
         state0, x_train, y_train, batches=50, batch_size=1024, learning_rate=1e-3,
         key=(SEED, 99, 0)), 3)
 

@@ -2,8 +2,9 @@
 
 from relusv.data import load_prepared
 from relusv.files import write_csv
-from relusv.pruning import from_scratch_comparison
+from relusv.from_scratch import from_scratch_comparison
 from relusv.rules import rule_run
+from relusv.tidy import FROM_SCRATCH_RUNS, FROM_SCRATCH_SUMMARY
 
 with rule_run(snakemake) as log:
     params = snakemake.params
@@ -13,5 +14,5 @@ with rule_run(snakemake) as log:
         batch_size=params.batch_size, patience=params.patience, classes=metadata["n_classes"])
     for frame in (runs, summary):
         frame.insert(0, "network", snakemake.wildcards.pruned)
-    write_csv(snakemake.output.runs, runs)
-    write_csv(snakemake.output.summary, summary)
+    write_csv(snakemake.output.runs, runs[list(FROM_SCRATCH_RUNS.columns)])
+    write_csv(snakemake.output.summary, summary[list(FROM_SCRATCH_SUMMARY.columns)])

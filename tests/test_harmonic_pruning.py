@@ -1,4 +1,5 @@
-"""Harmonic pruning (SPEC section 4, claims C6-C8): steps, records, resume, baselines, checks."""
+"""Harmonic pruning (relusv.pruning.harmonic; SPEC section 4, claims C6, C7): steps, records,
+retraining, checkpoints and resume, bad input."""
 
 import json
 import os
@@ -9,118 +10,25 @@ import textwrap
 
 import numpy as np
 import pytest
+from pruning_fixtures import NO_RETRAINING, RESUME_OPTIONS, WIDTHS, strip_timings
 
-from relusv.data import prepare
 from relusv.layers import double_dense_factors
 from relusv.models import build_mlp
 from relusv.parameter_counts import dense_mlp_parameter_count, double_mlp_parameter_count
 from relusv.pruning import (
     STATE_FILE,
-    TIMING_COLUMNS,
     PruningState,
-    accuracy,
     batch_rows,
-    from_scratch_comparison,
     harmonic_pruning,
-    load_state,
-    magnitude_pruning_curve,
-    model_from_state,
-    one_shot_svd_curve,
-    predict_classes,
-    predict_logits,
     pruning_frame,
     pruning_step,
     retrain_reasons,
     save_state,
-    state_from_model,
+    state_accuracy,
     truncate_layer,
 )
-from relusv.training import train_mlp
 
-WIDTHS = (16, 16, 16)
-# Retraining at iterations 5 and 10 only (each retraining traces a new Keras model, ~1 s).
-RESUME_OPTIONS = dict(retrain_batches=3, retrain_batch_size=64, retrain_every=5,
-                      rank_threshold=0, accuracy_drop=1.0, max_iterations=12, seed=5)
-NO_RETRAINING = dict(retrain_every=None, rank_threshold=0, accuracy_drop=1.0)
-
-
-def _digits():
-    data, _ = prepare("digits", None, validation_fraction=0.15, test_fraction=0.25, seed=0)
-    return data
-
-
-@pytest.fixture(scope="module")
-def data():
-    return _digits()
-
-
-@pytest.fixture(scope="module")
-def trained(data):
-    model = build_mlp(64, WIDTHS, 10, ranks=WIDTHS, seed=0)
-    train_mlp(model, data["x_train"], data["y_train"], epochs=8, batch_size=32, seed=0)
-    return model, state_from_model(model)
-
-
-@pytest.fixture(scope="module")
-def no_retraining_run(trained, data):
-    """A run to rank zero without retraining, with the state after every iteration."""
-    states = []
-    records = harmonic_pruning(trained[1], data, on_record=lambda r, s: states.append(s),
-                               **NO_RETRAINING)
-    return records, states
-
-
-@pytest.fixture(scope="module")
-def uninterrupted(trained, data, tmp_path_factory):
-    states = []
-    records = harmonic_pruning(trained[1], data, state_dir=tmp_path_factory.mktemp("whole"),
-                               on_record=lambda r, s: states.append(s), **RESUME_OPTIONS)
-    return records, states[-1]
-
-
-def _strip(records):
-    return [{k: v for k, v in r.items() if k not in TIMING_COLUMNS} for r in records]
-
-
-# --------------------------------------------------------------------------------------------
-# the state and the numpy forward pass
-
-
-def test_numpy_forward_pass_agrees_with_keras(trained, data, no_retraining_run):
-    model, state0 = trained
-    _, states = no_retraining_run
-    x = np.concatenate([data["x_val"], data["x_test"]])
-    keras_logits = model.predict(x, verbose=0)
-    np.testing.assert_allclose(predict_logits(state0, x), keras_logits, rtol=1e-4, atol=1e-4)
-    np.testing.assert_array_equal(predict_classes(state0, x), keras_logits.argmax(1))
-    # pruned states, one with a layer of rank 0, rebuilt as Keras models of DoubleDense layers
-    with_zero = next(s for s in states if 0 in s.ranks and any(s.ranks))
-    for state in (states[10], with_zero):
-        rebuilt = model_from_state(state)
-        assert rebuilt.count_params() == state.parameters
-        np.testing.assert_array_equal(predict_classes(state, x),
-                                      rebuilt.predict(x, verbose=0).argmax(1))
-    acc = accuracy(state0, data["x_test"], data["y_test"])
-    assert acc == np.mean(keras_logits[len(data["x_val"]):].argmax(1) == data["y_test"])
-    assert acc > 0.7  # the network learned something, so the pruning curves mean something
-
-
-def test_state_round_trips_through_keras_and_npz(trained, tmp_path):
-    _, state0 = trained
-    assert state_from_model(model_from_state(state0)).equals(state0)
-    save_state(tmp_path / "s.npz", state0)
-    loaded = load_state(tmp_path / "s.npz")
-    assert loaded.equals(state0) and loaded.ranks == WIDTHS and loaded.v[0].dtype == np.float32
-    other = state0.replace_layer(1, state0.v[1][:, :3], state0.u[1][:3])
-    assert not other.equals(state0) and other.ranks == (16, 3, 16)
-
-
-def test_dense_hidden_layers_become_full_rank_double_layers(data):
-    model = build_mlp(64, (12, 8), 10, seed=3)
-    state = state_from_model(model)
-    assert state.ranks == (12, 8)
-    np.testing.assert_array_equal(predict_classes(state, data["x_test"]),
-                                  model.predict(data["x_test"], verbose=0).argmax(1))
+pytest_plugins = ("pruning_fixtures",)  # data, trained, no_retraining_run, uninterrupted
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,8 +95,8 @@ def test_every_step_drops_one_singular_value_of_the_chosen_layer(trained, data,
         v, u = double_dense_factors(before.kernel(layer), expected[layer])
         np.testing.assert_allclose(after.kernel(layer), v @ u, rtol=0, atol=1e-5)
         # the record's accuracies are those of the pruned network, and the chosen candidate's
-        assert rec["val_accuracy"] == accuracy(after, data["x_val"], data["y_val"])
-        assert rec["test_accuracy"] == accuracy(after, data["x_test"], data["y_test"])
+        assert rec["val_accuracy"] == state_accuracy(after, data["x_val"], data["y_val"])
+        assert rec["test_accuracy"] == state_accuracy(after, data["x_test"], data["y_test"])
         assert rec["val_accuracy"] == rec["candidate_val_accuracies"][layer]
         # the decision: most correct validation points, ties to the smallest singular value
         live = [i for i in range(3) if before.ranks[i] > 0]
@@ -282,7 +190,8 @@ def test_interrupted_run_resumes_to_the_same_records(trained, data, uninterrupte
                                on_record=lambda r, s: (new.append(r), states.append(s)),
                                **RESUME_OPTIONS)
     assert [r["iteration"] for r in new] == list(range(8, 13))
-    assert _strip(records) == _strip(uninterrupted[0])  # bitwise: ranks, layers, accuracies
+    # bitwise: ranks, layers, accuracies
+    assert strip_timings(records) == strip_timings(uninterrupted[0])
     assert states[-1].equals(uninterrupted[1])
     # a finished run returns its records at once, and the state dir is kept
     again = harmonic_pruning(trained[1], data, state_dir=tmp_path,
@@ -306,11 +215,12 @@ _KILLED_RUN = textwrap.dedent("""
     import json, os, signal, sys
     from relusv import pruning
     from relusv.data import prepare
+    from relusv.pruning import retraining
 
     state0 = pruning.load_state(sys.argv[1])
     data, _ = prepare("digits", None, validation_fraction=0.15, test_fraction=0.25, seed=0)
     calls = []
-    train_batches = pruning._train_batches
+    train_batches = retraining._train_batches
 
     def killed_mid_retraining(model, x, y, rows, batch_size):
         calls.append(1)
@@ -319,7 +229,7 @@ _KILLED_RUN = textwrap.dedent("""
             os.kill(os.getpid(), signal.SIGKILL)
         train_batches(model, x, y, rows, batch_size)
 
-    pruning._train_batches = killed_mid_retraining
+    retraining._train_batches = killed_mid_retraining
     pruning.harmonic_pruning(state0, data, state_dir=sys.argv[2], **json.loads(sys.argv[3]))
 """)
 
@@ -337,7 +247,7 @@ def test_sigkill_mid_retraining_then_resume(trained, data, uninterrupted, tmp_pa
     with np.load(state_dir / STATE_FILE) as f:
         assert json.loads(str(f["meta"]))["records"][-1]["iteration"] == 9
     records = harmonic_pruning(trained[1], data, state_dir=state_dir, **RESUME_OPTIONS)
-    assert _strip(records) == _strip(uninterrupted[0])
+    assert strip_timings(records) == strip_timings(uninterrupted[0])
 
 
 def test_pruning_frame(no_retraining_run):
@@ -348,89 +258,6 @@ def test_pruning_frame(no_retraining_run):
             "test_accuracy", "retrained", "seconds"} <= set(frame.columns)
     assert frame["layer"].isna().tolist() == [True] + [False] * (len(records) - 1)
     assert frame["rank_2"].tolist() == [r["ranks"][1] for r in records]
-
-
-# --------------------------------------------------------------------------------------------
-# baselines
-
-
-def test_one_shot_svd_curve_with_budgets(trained, data):
-    _, state0 = trained
-    floor = double_mlp_parameter_count(64, WIDTHS, (0, 0, 0), 10)
-    budgets = [floor, floor + 500, 1200, 1800, state0.parameters]
-    for mapping in ("energy", "fraction"):
-        curve = one_shot_svd_curve(state0, data, parameter_budgets=budgets, mapping=mapping)
-        assert len(curve) == len(budgets) and curve["budget"].tolist() == budgets
-        assert (curve["parameters"] <= curve["budget"]).all()
-        assert curve["parameters"].is_monotonic_increasing
-        rank_columns = curve[["rank_1", "rank_2", "rank_3"]].to_numpy().tolist()
-        for ranks, count in zip(rank_columns, curve["parameters"], strict=True):
-            assert count == double_mlp_parameter_count(64, WIDTHS, ranks, 10)
-        assert curve["parameters"].iloc[-1] == state0.parameters
-        assert curve["test_accuracy"].iloc[-1] == accuracy(state0, data["x_test"],
-                                                           data["y_test"])
-        assert curve["test_accuracy"].iloc[-1] > curve["test_accuracy"].iloc[0]
-        assert curve["parameters"].iloc[0] == floor
-
-
-def test_one_shot_svd_at_harmonic_ranks_is_harmonic_pruning_without_retraining(
-        trained, data, no_retraining_run):
-    # Without retraining each step truncates one layer's SVD, so every state of the run is the
-    # one-shot truncation of the trained network at its ranks.
-    records = no_retraining_run[0][::6]
-    curve = one_shot_svd_curve(trained[1], data, ranks=[r["ranks"] for r in records])
-    assert curve["parameters"].tolist() == [r["parameters"] for r in records]
-    n_test = len(data["y_test"])
-    for rec, acc in zip(records, curve["test_accuracy"], strict=True):
-        assert abs(rec["test_accuracy"] - acc) <= 2 / n_test  # float32 factors differ slightly
-
-
-def test_magnitude_pruning_without_retraining_budget(trained, data, no_retraining_run):
-    _, state0 = trained
-    records = no_retraining_run[0]
-    curve = magnitude_pruning_curve(state0, data, records, n_budgets=6)
-    dense_total = dense_mlp_parameter_count(64, WIDTHS, 10)
-    assert len(curve) == 6 and curve["iteration"].tolist()[0] == 0
-    assert curve["iteration"].tolist()[-1] == records[-1]["iteration"]
-    assert (curve["parameters"] == np.minimum(curve["target_parameters"], dense_total)).all()
-    assert (curve["retrain_batches"] == 0).all()
-    # the dense copy at full budget is the trained network
-    assert curve["test_accuracy"].iloc[0] == pytest.approx(
-        accuracy(state0, data["x_test"], data["y_test"]), abs=1.5 / len(data["y_test"]))
-    assert curve["test_accuracy"].iloc[0] > curve["test_accuracy"].iloc[-1]
-
-
-def test_magnitude_pruning_keeps_its_mask_while_retraining(trained, data):
-    # Budgets below the dense network's 1754 parameters, with retraining in between.
-    records = [{"iteration": 0, "parameters": 2522, "retrain_batches_total": 0},
-               {"iteration": 5, "parameters": 1200, "retrain_batches_total": 3},
-               {"iteration": 9, "parameters": 700, "retrain_batches_total": 6}]
-    curve = magnitude_pruning_curve(trained[1], data, records, n_budgets=3,
-                                    retrain_batch_size=64, seed=1)
-    assert curve["iteration"].tolist() == [0, 5, 9]
-    assert curve["retrain_batches"].tolist() == [0, 3, 6]
-    # honest counts (non-zero weights + biases) after retraining: pruned weights stayed zero
-    assert curve["parameters"].tolist() == [dense_mlp_parameter_count(64, WIDTHS, 10), 1200, 700]
-    one_shot = magnitude_pruning_curve(trained[1], data, records, iterations=[9],
-                                       retrain_batch_size=64, schedule="one_shot", seed=1)
-    assert one_shot["parameters"].tolist() == [700]
-    assert one_shot["retrain_batches"].tolist() == [6]
-
-
-def test_from_scratch_comparison(data):
-    archs = [{"name": "dense", "widths": (8, 6), "ranks": None},
-             {"name": "double", "widths": (16, 16), "ranks": (4, 3)}]
-    runs, summary = from_scratch_comparison(data, architectures=archs, seeds=(0, 1), epochs=2,
-                                            batch_size=128, patience=1)
-    assert len(runs) == 4 and summary["architecture"].tolist() == ["dense", "double"]
-    assert summary["parameters"].tolist() == [dense_mlp_parameter_count(64, (8, 6), 10),
-                                              double_mlp_parameter_count(64, (16, 16), (4, 3),
-                                                                         10)]
-    assert (summary["runs"] == 2).all()
-    dense = runs[runs["architecture"] == "dense"]["test_accuracy"]
-    assert summary["test_accuracy_mean"].iloc[0] == pytest.approx(dense.mean())
-    assert summary["test_accuracy_std"].iloc[0] == pytest.approx(dense.std(ddof=1))
-    assert runs["seed"].tolist() == [0, 1, 0, 1] and (runs["test_accuracy"] > 0.1).all()
 
 
 # --------------------------------------------------------------------------------------------
@@ -457,26 +284,9 @@ def test_bad_data_and_states_raise(trained, data):
         harmonic_pruning(state0, {**data, "x_val": data["x_val"][:, :10]})
     with pytest.raises(ValueError, match="class indices"):
         harmonic_pruning(state0, {**data, "y_test": data["y_test"] + 10})
-    with pytest.raises(ValueError, match="rank of hidden layer 2"):  # rank above the width
-        PruningState([np.zeros((4, 3)), np.zeros((5, 6)), np.zeros((5, 2))],
-                     [np.zeros((3, 5)), np.zeros((6, 5)), np.zeros((2, 2))],
-                     [np.zeros(5), np.zeros(5), np.zeros(2)], np.zeros((2, 3)), np.zeros(3))
-    with pytest.raises(ValueError, match="columns"):
-        PruningState([np.zeros((4, 3))], [np.zeros((2, 5))], [np.zeros(5)], np.zeros((5, 3)),
-                     np.zeros(3))
-    with pytest.raises(ValueError, match="cannot raise a rank"):
-        one_shot_svd_curve(state0, data, ranks=[(17, 16, 16)])
-    with pytest.raises(ValueError, match="below"):
-        one_shot_svd_curve(state0, data, parameter_budgets=[10])
-    with pytest.raises(ValueError, match="exactly one"):
-        one_shot_svd_curve(state0, data)
-    with pytest.raises(ValueError):
-        magnitude_pruning_curve(state0, data, [{"iteration": 0, "parameters": 5}])
-    with pytest.raises(ValueError):
-        magnitude_pruning_curve(state0, data, [], n_budgets=3)
     with pytest.raises(ValueError, match="rank 0"):
         truncate_layer(state0.replace_layer(0, state0.v[0][:, :0], state0.u[0][:0]), 0)
-    with pytest.raises(ValueError, match="above"):
-        from_scratch_comparison(data, architectures=[{"widths": (8,), "ranks": (9,)}])
-    with pytest.raises(ValueError, match="seeds"):
-        from_scratch_comparison(data, seeds=())
+    with pytest.raises(ValueError, match="rank_rtol"):
+        truncate_layer(state0, 0, rank_rtol=2.0)
+    with pytest.raises(ValueError, match="state must be a PruningState"):
+        pruning_step(object(), data["x_val"], data["y_val"])
