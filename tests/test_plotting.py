@@ -4,6 +4,8 @@ panel count in the files' metadata, and input checks."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -114,6 +116,20 @@ def _close_all():
 
 def test_backend_is_agg():
     assert matplotlib.get_backend().lower() == "agg"
+
+
+def test_package_reexports_every_public_name_and_never_loads_tensorflow():
+    from relusv.plotting import pruning, spectral, style
+
+    names = {*pruning.__all__, *spectral.__all__, *style.__all__}
+    assert set(plotting.__all__) == names
+    assert all(getattr(plotting, name) is getattr(module, name)
+               for module in (pruning, spectral, style) for name in module.__all__)
+    code = ("import sys, relusv.plotting, relusv.tables; "
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
 
 
 def test_apply_style_keeps_every_font_at_least_7pt():

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from relusv import tables
+from relusv import tables, tidy
 
 
 def summary(network, **overrides):
@@ -42,7 +42,7 @@ SUMMARIES = [
 
 def test_network_table_one_row_per_network_in_order():
     table = tables.network_table(SUMMARIES)
-    assert list(table.columns) == list(tables.NETWORK_COLUMNS)
+    assert list(table.columns) == list(tidy.NETWORKS.columns)
     assert list(table["network"]) == ["mnist_100", "cifar_100", "boston_16"]
     assert list(table["widths"]) == ["100-100-100", "200-100-50", "16-16-16"]
     assert table.loc[1, "parameters"] == 640_000
@@ -205,7 +205,7 @@ def test_from_scratch_table_one_row_per_network_and_architecture(tmp_path):
     one_run["runs"] = 1
     table = tables.from_scratch_table({"cifar10_double": scratch_summary("ignored"),
                                        "mnist_double": one_run})
-    assert list(table.columns) == list(tables.FROM_SCRATCH_COLUMNS)
+    assert list(table.columns) == list(tidy.FROM_SCRATCH_TABLE.columns)
     assert list(table["network"]) == ["cifar10_double"] * 3 + ["mnist_double"]
     assert table.loc[1, "architecture"] == "double (100, 100, 100) ranks (18, 8, 6)"
     assert table.loc[1, "parameters"] == 61_206 and table.loc[1, "runs"] == 5

@@ -8,6 +8,10 @@ as CSV (the columns as they are) and as Markdown and LaTeX for people (underscor
 names become spaces, numbers are formatted to four significant digits). Markdown and LaTeX are
 written here rather than by pandas (``to_markdown`` needs ``tabulate``, ``to_latex`` needs
 ``jinja2``; neither is a dependency of the library). Every file is written atomically.
+
+The columns of the tables are :data:`relusv.tidy.NETWORKS` and
+:data:`relusv.tidy.FROM_SCRATCH_TABLE`; the section V-C architectures are
+:data:`relusv.paper.SECTION_VC_ARCHITECTURES`.
 """
 
 from __future__ import annotations
@@ -19,23 +23,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from relusv._validation import check_architectures
 from relusv.files import write_text
-
-#: Columns of :func:`network_table`, in order, and the summary key each comes from.
-NETWORK_COLUMNS = {
-    "network": "network",
-    "dataset": "dataset",
-    "widths": "widths",
-    "parameters": "parameters",
-    "epochs": "epochs",
-    "batch_size": "batch_size",
-    "optimizer": "optimizer",
-    "learning_rate": "learning_rate",
-    "train_accuracy": "train_accuracy",
-    "val_accuracy": "val_accuracy",
-    "test_accuracy": "test_accuracy",
-    "seconds": "seconds",
-}
+from relusv.paper import SECTION_VC_ARCHITECTURES
+from relusv.tidy import FROM_SCRATCH_SUMMARY, FROM_SCRATCH_TABLE, NETWORKS
 
 _INT_COLUMNS = ("parameters", "epochs", "batch_size")
 
@@ -63,8 +54,9 @@ def network_table(summaries: Iterable[Mapping], networks=None) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame with columns :data:`NETWORK_COLUMNS`: ``widths`` as ``"100-100-100"``, accuracies
-    as fractions in [0, 1], ``seconds`` the wall-clock training time.
+    DataFrame with the columns of :data:`relusv.tidy.NETWORKS` (each the summary key of its
+    name): ``widths`` as ``"100-100-100"``, accuracies as fractions in [0, 1], ``seconds`` the
+    wall-clock training time.
     """
     summaries = list(summaries)
     if not summaries:
@@ -73,11 +65,11 @@ def network_table(summaries: Iterable[Mapping], networks=None) -> pd.DataFrame:
     for i, summary in enumerate(summaries):
         if not isinstance(summary, Mapping) or "network" not in summary:
             raise ValueError(f"summaries[{i}] must be a dict with a 'network' key, got {summary!r}")
-        row = {column: summary.get(key) for column, key in NETWORK_COLUMNS.items()}
+        row = {column: summary.get(column) for column in NETWORKS.columns}
         row["network"] = str(summary["network"])
         row["widths"] = _format_widths(summary.get("widths"))
         rows.append(row)
-    table = pd.DataFrame(rows, columns=list(NETWORK_COLUMNS))
+    table = pd.DataFrame(rows, columns=list(NETWORKS.columns))
     if table["network"].duplicated().any():
         dup = sorted(table.loc[table["network"].duplicated(), "network"].unique())
         raise ValueError(f"duplicate network(s) in summaries: {dup}")
@@ -204,38 +196,13 @@ def write_table(df: pd.DataFrame, stem) -> dict[str, Path]:
 # section V-C: parameter counts (claim C7) and networks trained from scratch (claim C8)
 # --------------------------------------------------------------------------------------------
 
-#: The architectures of section V-C, in the paper's order (the same spec and naming as
-#: :data:`relusv.pruning.C8_ARCHITECTURES`, which cannot be imported here without Keras).
-PARAMETER_ARCHITECTURES = (
-    {"name": "dense (100, 100, 100)", "widths": (100, 100, 100), "ranks": None},
-    {"name": "double (100, 100, 100) ranks (18, 8, 6)", "widths": (100, 100, 100),
-     "ranks": (18, 8, 6)},
-    {"name": "dense (20, 9, 7)", "widths": (20, 9, 7), "ranks": None},
-)
-
-#: Columns of :func:`from_scratch_table`, in order.
-FROM_SCRATCH_COLUMNS = (
-    "network", "architecture", "parameters", "runs", "test_accuracy", "test_accuracy_mean",
-    "test_accuracy_std", "test_accuracy_min", "test_accuracy_max",
-)
-_FROM_SCRATCH_INPUT = ("architecture", "runs", "test_accuracy_mean", "test_accuracy_std",
-                       "test_accuracy_min", "test_accuracy_max")
-
-
-def _architecture_name(arch: Mapping, index: int) -> tuple[str, tuple, tuple | None]:
-    if not isinstance(arch, Mapping) or "widths" not in arch:
-        raise ValueError(f"architectures[{index}] must be a mapping with 'widths' (and optionally "
-                         f"'name', 'ranks'), got {arch!r}")
-    widths = tuple(int(w) for w in arch["widths"])
-    ranks = arch.get("ranks")
-    ranks = None if ranks is None else tuple(int(r) for r in ranks)
-    name = arch.get("name") or (f"double {widths} ranks {ranks}" if ranks is not None
-                                else f"dense {widths}")
-    return str(name), widths, ranks
+#: The float columns of :func:`from_scratch_table`: test accuracy mean, std, min and max.
+_FROM_SCRATCH_FLOATS = tuple(c for c in FROM_SCRATCH_TABLE.columns
+                             if c.startswith("test_accuracy_"))
 
 
 def parameter_table(input_dims: Mapping[str, int], classes: int = 10,
-                    architectures=PARAMETER_ARCHITECTURES) -> pd.DataFrame:
+                    architectures=SECTION_VC_ARCHITECTURES) -> pd.DataFrame:
     """Parameter counts of dense and double-layer MLPs per dataset (section V-C, claim C7).
 
     Counts are exact, from :func:`relusv.parameter_counts.dense_mlp_parameter_count` (``ranks``
@@ -250,9 +217,10 @@ def parameter_table(input_dims: Mapping[str, int], classes: int = 10,
     classes : int
         Outputs of the classification layer.
     architectures : sequence of mappings
-        ``{"name": str (optional), "widths": (w_1, ...), "ranks": None or (r_1, ...)}``; default
-        :data:`PARAMETER_ARCHITECTURES` (the paper's dense (100, 100, 100), double (100, 100, 100)
-        at ranks (18, 8, 6) and dense (20, 9, 7)).
+        ``{"name": str (optional), "widths": (w_1, ...), "ranks": None or (r_1, ...)}``, checked
+        by :func:`relusv._validation.check_architectures`; default
+        :data:`relusv.paper.SECTION_VC_ARCHITECTURES` (the paper's dense (100, 100, 100), double
+        (100, 100, 100) at ranks (18, 8, 6) and dense (20, 9, 7)).
 
     Returns
     -------
@@ -264,19 +232,13 @@ def parameter_table(input_dims: Mapping[str, int], classes: int = 10,
     if not isinstance(input_dims, Mapping) or not input_dims:
         raise ValueError("input_dims must be a non-empty mapping of dataset name -> input "
                          f"dimension, got {input_dims!r}")
-    if isinstance(architectures, Mapping | str) or not isinstance(architectures, Iterable):
-        raise ValueError("architectures must be a sequence of mappings")
-    specs = [_architecture_name(arch, i) for i, arch in enumerate(architectures)]
-    if not specs:
-        raise ValueError("architectures must not be empty")
-    names = [name for name, _, _ in specs]
-    if len(set(names)) != len(names):
-        raise ValueError(f"architecture names must be distinct, got {names}")
+    specs = check_architectures(architectures)
     datasets = [str(d) for d in input_dims]
     if len(set(datasets)) != len(datasets):
         raise ValueError(f"dataset names must be distinct, got {datasets}")
     rows = []
-    for name, widths, ranks in specs:
+    for spec in specs:
+        name, widths, ranks = spec["name"], spec["widths"], spec["ranks"]
         row = {"architecture": name}
         for dataset, dim in input_dims.items():
             if ranks is None:
@@ -325,23 +287,16 @@ def from_scratch_table(summaries: Mapping[str, pd.DataFrame],
 
     Returns
     -------
-    DataFrame with columns :data:`FROM_SCRATCH_COLUMNS`, one row per (network, architecture) in
-    the order given: ``test_accuracy`` is ``"mean ± std"`` over the runs (the sample standard
-    deviation; the mean alone for one run), the numeric columns are fractions in [0, 1].
+    DataFrame with the columns of :data:`relusv.tidy.FROM_SCRATCH_TABLE`, one row per
+    (network, architecture) in the order given: ``test_accuracy`` is ``"mean ± std"`` over the
+    runs (the sample standard deviation; the mean alone for one run), the numeric columns are
+    fractions in [0, 1].
     """
-    if not isinstance(summaries, Mapping) or not summaries:
-        raise ValueError("summaries must be a non-empty dict of network name -> DataFrame")
+    FROM_SCRATCH_SUMMARY.check_mapping(summaries, "summaries")
     rows = []
     for network, df in summaries.items():
-        if not isinstance(df, pd.DataFrame):
-            raise TypeError(f"summaries[{network!r}] must be a pandas DataFrame, "
-                            f"got {type(df).__name__}")
-        missing = [c for c in _FROM_SCRATCH_INPUT if c not in df.columns]
-        if missing:
-            raise ValueError(f"summaries[{network!r}] is missing columns {missing}; "
-                             f"it has {list(df.columns)}")
         for _, record in df.iterrows():
-            row = {column: record.get(column) for column in FROM_SCRATCH_COLUMNS}
+            row = {column: record.get(column) for column in FROM_SCRATCH_TABLE.columns}
             row["network"] = str(network)
             row["architecture"] = str(record["architecture"])
             row["test_accuracy"] = _mean_pm_std(record["test_accuracy_mean"],
@@ -364,9 +319,9 @@ def from_scratch_table(summaries: Mapping[str, pd.DataFrame],
                 "test_accuracy_min": accuracy,
                 "test_accuracy_max": accuracy,
             })
-    table = pd.DataFrame(rows, columns=list(FROM_SCRATCH_COLUMNS))
+    table = pd.DataFrame(rows, columns=list(FROM_SCRATCH_TABLE.columns))
     for column in ("parameters", "runs"):
         table[column] = pd.to_numeric(table[column], errors="coerce").astype("Int64")
-    for column in FROM_SCRATCH_COLUMNS[5:]:
+    for column in _FROM_SCRATCH_FLOATS:
         table[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
     return table.reset_index(drop=True)

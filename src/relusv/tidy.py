@@ -203,3 +203,80 @@ def permanent_drop_iteration(iterations, accuracies, threshold: float = 0.5):
     above = np.flatnonzero(~below)
     start = 0 if above.size == 0 else int(above[-1]) + 1
     return int(it[start])
+
+
+# The tables for people that :mod:`relusv.tables` writes (CSV, Markdown, LaTeX).
+
+#: Table I and the appendix table: the training details of one network per row.
+NETWORKS = TidyTable(
+    "network training details",
+    columns=("network", "dataset", "widths", "parameters", "epochs", "batch_size", "optimizer",
+             "learning_rate", "train_accuracy", "val_accuracy", "test_accuracy", "seconds"),
+    required=("network", "test_accuracy"),
+)
+
+#: Claim C8 for people: one row per (network, architecture) trained from scratch, with its test
+#: accuracy as ``"mean ± std"`` beside the numbers of :data:`FROM_SCRATCH_SUMMARY`.
+FROM_SCRATCH_TABLE = TidyTable(
+    "from-scratch test accuracy",
+    columns=("network", "architecture", "parameters", "runs", "test_accuracy",
+             "test_accuracy_mean", "test_accuracy_std", "test_accuracy_min", "test_accuracy_max"),
+    required=("network", "architecture", "test_accuracy"),
+)
+
+__all__ += ["FROM_SCRATCH_TABLE", "NETWORKS"]
+
+
+# Claim C5 and the paired widths (appended: the paired comparison of correct and incorrect data).
+
+#: Claim C5: per (network, layer, epoch) the paired difference of the Gaussian mean widths over
+#: correct and incorrect data. Both widths are means over the same Gaussian draws, so
+#: ``difference`` is the mean over draws of ``w_correct(g) - w_incorrect(g)`` and ``stderr`` its
+#: standard error over the ``n_draws`` draws (ddof 1); ``n_points`` is the size of each subset
+#: (the smaller one if they differ).
+WIDTH_DIFFERENCES = TidyTable(
+    "paired width differences",
+    columns=("network", "layer", "epoch", "difference", "stderr", "n_draws", "n_points"),
+    required=("network", "layer", "epoch", "difference", "stderr"),
+)
+
+
+def last_iteration_before_drop(df: pd.DataFrame, threshold: float = 0.5):
+    """The paper's "below ``threshold`` after iteration N" of a pruning table, and the ranks at N.
+
+    ``N`` is the last iteration at or above ``threshold``: the one just before
+    :func:`permanent_drop_iteration`, from which test accuracy stays below ``threshold`` to the
+    end. Figure 5 and claim C6 both report these numbers ("drops permanently below 50 % after
+    iteration N; before that drop the ranks were (...)").
+
+    Parameters
+    ----------
+    df : DataFrame
+        A :data:`PRUNING` table: ``iteration``, ``test_accuracy`` (a fraction) and
+        ``rank_1 ... rank_L``; rows whose iteration or test accuracy is missing are ignored.
+    threshold : float
+
+    Returns
+    -------
+    (int, tuple of int) or None
+        ``(N, ranks at N)``, one rank per hidden layer in layer order; None if test accuracy
+        never drops below ``threshold`` for good, or is below it from the first iteration on.
+    """
+    PRUNING.check(df, "df")
+    ranks = rank_columns(df)
+    data = df.assign(iteration=pd.to_numeric(df["iteration"], errors="coerce"),
+                     test_accuracy=pd.to_numeric(df["test_accuracy"], errors="coerce"))
+    data = data[np.isfinite(data["iteration"].to_numpy(dtype=float))
+                & np.isfinite(data["test_accuracy"].to_numpy(dtype=float))]
+    data = data.sort_values("iteration", kind="stable").reset_index(drop=True)
+    drop = permanent_drop_iteration(data["iteration"], data["test_accuracy"], threshold)
+    if drop is None:
+        return None
+    pos = int(np.flatnonzero(data["iteration"].to_numpy(dtype=float) == drop)[0])
+    if pos == 0:
+        return None
+    before = data.iloc[pos - 1]
+    return int(before["iteration"]), tuple(int(before[c]) for c in ranks)
+
+
+__all__ += ["WIDTH_DIFFERENCES", "last_iteration_before_drop"]

@@ -1,0 +1,405 @@
+"""Figures 1-4 and Appendix A: ReLU layers, their singular value bounds and Gaussian mean widths.
+
+Figure 1 (:func:`plot_relu_layer`) shows what ReLU does to the unit disk, Figure 2
+(:func:`plot_random_layers`) linear singular values against ReLU singular value bounds of random
+layers, Figure 3 (:func:`plot_relu_singular_values`) the data-dependent bounds of trained
+networks, Figure 4 (:func:`plot_gaussian_mean_width`) the Gaussian mean width of each layer over
+training, and :func:`plot_appendix` all three quantities for one network (sections II-IV,
+Appendix A). Frames are checked against :mod:`relusv.tidy`.
+
+The curves are drawn group by group with ``Axes.plot`` rather than ``seaborn.lineplot``: the
+frames already hold one value per (layer, subset, k) together with a precomputed standard error,
+so there is nothing for seaborn to aggregate, and drawing each group explicitly keeps the style
+mapping exact (the tests check it line by line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from relusv._validation import as_finite_array, check_positive_int
+from relusv.plotting.style import (
+    PANEL_WIDTH,
+    SUBSET_LINESTYLES,
+    all_layers,
+    all_subsets,
+    ensure_style,
+    figure_legend,
+    layer_colors,
+    legend_handles,
+    no_data,
+    palette_colors,
+    panel_label,
+    subsets_in,
+)
+from relusv.tidy import BOUNDS, RANDOM_LAYERS, WIDTHS
+
+__all__ = [
+    "plot_appendix",
+    "plot_gaussian_mean_width",
+    "plot_random_layers",
+    "plot_relu_layer",
+    "plot_relu_singular_values",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# curves shared by Figures 3, 4 and the appendix
+# --------------------------------------------------------------------------------------------
+
+
+def _subset_layer_groups(df: pd.DataFrame, by: str):
+    """Yield ``(subset, layer, rows sorted by by)``: subsets in drawing order, then layers."""
+    for subset in subsets_in(df):
+        for layer, group in df[df["subset"] == subset].groupby("layer", sort=True):
+            yield subset, int(layer), group.sort_values(by)
+
+
+def _draw_bounds(ax, df: pd.DataFrame, colors: dict) -> None:
+    """ReLU SV bound curves of ``df``: colour = layer, line style = subset."""
+    if df.empty:
+        no_data(ax)
+        return
+    for subset, layer, group in _subset_layer_groups(df, "k"):
+        ax.plot(
+            group["k"].to_numpy(),
+            group["bound"].to_numpy(dtype=float),
+            color=colors[layer],
+            linestyle=SUBSET_LINESTYLES[subset],
+            label=f"layer {layer}, {subset}",
+            gid=f"bound/layer{layer}/{subset}",
+        )
+    ax.set_xlabel("index $k$")
+    ax.set_ylabel(r"bound on $s_k^X$")
+    ax.set_ylim(bottom=0)
+
+
+def _draw_linear(ax, df: pd.DataFrame, colors: dict) -> None:
+    """Linear singular value curves sigma_k(W) per layer (one per layer; subsets coincide)."""
+    if df.empty:
+        no_data(ax)
+        return
+    linear = df.drop_duplicates(subset=["layer", "k"]).sort_values(["layer", "k"])
+    for layer, group in linear.groupby("layer", sort=True):
+        ax.plot(
+            group["k"].to_numpy(),
+            group["singular_value"].to_numpy(dtype=float),
+            color=colors[int(layer)],
+            linestyle="-",
+            label=f"layer {int(layer)}",
+            gid=f"sigma/layer{int(layer)}",
+        )
+    ax.set_xlabel("index $k$")
+    ax.set_ylabel(r"$\sigma_k(W)$")
+    ax.set_ylim(bottom=0)
+
+
+def _draw_widths(ax, df: pd.DataFrame, colors: dict) -> None:
+    """GMW against epoch with +-1 standard error bands: colour = layer, line style = subset."""
+    if df.empty:
+        no_data(ax)
+        return
+    few = df["epoch"].nunique() <= 12
+    for subset, layer, group in _subset_layer_groups(df, "epoch"):
+        x = group["epoch"].to_numpy(dtype=float)
+        y = group["width"].to_numpy(dtype=float)
+        se = group["stderr"].fillna(0.0).to_numpy(dtype=float)
+        color = colors[layer]
+        ax.fill_between(x, y - se, y + se, color=color, alpha=0.2, linewidth=0)
+        ax.plot(
+            x,
+            y,
+            color=color,
+            linestyle=SUBSET_LINESTYLES[subset],
+            marker="o" if few else None,
+            markersize=2.5,
+            label=f"layer {layer}, {subset}",
+            gid=f"width/layer{layer}/{subset}",
+        )
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("Gaussian mean width")
+
+
+# --------------------------------------------------------------------------------------------
+# Figure 1
+# --------------------------------------------------------------------------------------------
+
+
+def plot_relu_layer(weights, n_points: int = 2000):
+    """Figure 1: the unit disk and its image under ``x -> relu(W x)`` for a 2x2 matrix W.
+
+    Left panel: the unit circle (``n_points`` samples) and a polar grid of interior points,
+    coloured by angle, with the two lines ``<w_i, x> = 0`` (rows ``w_i`` of W) that split the disk
+    into the four sectors ReLU treats differently. Right panel: the image of the same points,
+    drawn in the same colours, over the ellipse ``W S`` (the linear image of the circle, grey
+    dotted). The sector where both ``<w_i, x>`` are negative collapses onto the origin and the two
+    mixed sectors fold onto the coordinate axes; only one sector keeps its shape.
+
+    Parameters
+    ----------
+    weights : (2, 2) array
+    n_points : int
+        Number of samples of the boundary circle; the interior grid has about as many points.
+
+    Returns
+    -------
+    matplotlib.figure.Figure with 2 panels.
+    """
+    w = as_finite_array(weights, "weights", 2)
+    if w.shape != (2, 2):
+        raise ValueError(f"weights must have shape (2, 2), got {w.shape}")
+    n_points = check_positive_int(n_points, "n_points")
+    ensure_style()
+
+    theta = np.linspace(0.0, 2.0 * np.pi, n_points, endpoint=False)
+    circle = np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    n_radii = 12
+    n_angles = max(8, n_points // n_radii)
+    radii = np.linspace(1.0 / n_radii, 1.0, n_radii)
+    grid_theta = np.linspace(0.0, 2.0 * np.pi, n_angles, endpoint=False)
+    rr, tt = np.meshgrid(radii, grid_theta, indexing="ij")
+    grid = np.stack([rr.ravel() * np.cos(tt.ravel()), rr.ravel() * np.sin(tt.ravel())], axis=1)
+
+    cmap = plt.get_cmap("hsv")
+    circle_colors = cmap(theta / (2.0 * np.pi))
+    grid_colors = cmap(tt.ravel() / (2.0 * np.pi))
+
+    def layer(points):
+        return np.maximum(points @ w.T, 0.0)
+
+    fig, (ax_in, ax_out) = plt.subplots(
+        1, 2, figsize=(2 * PANEL_WIDTH, PANEL_WIDTH * 0.95), layout="constrained"
+    )
+    ax_in.scatter(grid[:, 0], grid[:, 1], c=grid_colors, s=1.5, linewidths=0, rasterized=True)
+    ax_in.scatter(circle[:, 0], circle[:, 1], c=circle_colors, s=2.5, linewidths=0)
+    for i, row in enumerate(w):
+        norm = np.linalg.norm(row)
+        if norm > 0:
+            direction = np.array([-row[1], row[0]]) / norm  # the line <row, x> = 0
+            ax_in.plot(
+                [-1.15 * direction[0], 1.15 * direction[0]],
+                [-1.15 * direction[1], 1.15 * direction[1]],
+                color="0.3",
+                linestyle=":",
+                linewidth=0.9,
+                label=r"$\langle w_i, x\rangle = 0$" if i == 0 else None,
+            )
+    ax_in.set_xlim(-1.2, 1.2)
+    ax_in.set_ylim(-1.2, 1.2)
+    ax_in.set_aspect("equal")
+    ax_in.set_xlabel("$x_1$")
+    ax_in.set_ylabel("$x_2$")
+    ax_in.legend(loc="lower left", handlelength=1.5)
+    panel_label(ax_in, "a", "unit disk $B$")
+
+    ellipse = circle @ w.T
+    ax_out.plot(ellipse[:, 0], ellipse[:, 1], color="0.5", linestyle=":", linewidth=0.9,
+                label="$W S$ (linear)")
+    image_grid, image_circle = layer(grid), layer(circle)
+    ax_out.scatter(image_grid[:, 0], image_grid[:, 1], c=grid_colors, s=1.5, linewidths=0,
+                   rasterized=True)
+    ax_out.scatter(image_circle[:, 0], image_circle[:, 1], c=circle_colors, s=2.5, linewidths=0)
+    ax_out.axhline(0.0, color="0.2", linewidth=0.6)
+    ax_out.axvline(0.0, color="0.2", linewidth=0.6)
+    ax_out.plot([0.0], [0.0], marker="o", markersize=4, color="black", linestyle="none",
+                label=r"image of $\{Wx \leq 0\}$")
+    extent = 1.1 * max(float(np.abs(ellipse).max()), 1e-12)
+    ax_out.set_xlim(-extent, extent)
+    ax_out.set_ylim(-extent, extent)
+    ax_out.set_aspect("equal")
+    ax_out.set_xlabel(r"$\mathrm{relu}(Wx)_1$")
+    ax_out.set_ylabel(r"$\mathrm{relu}(Wx)_2$")
+    ax_out.legend(loc="lower left", handlelength=1.5)
+    panel_label(ax_out, "b", r"image $\mathrm{relu}(W B)$")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Figure 2
+# --------------------------------------------------------------------------------------------
+
+
+def plot_random_layers(df: pd.DataFrame, ncols: int = 2):
+    """Figure 2: linear singular values vs ReLU singular value bounds of random layers.
+
+    One panel per shape (in the order the shapes first appear in ``df``). The first random layer
+    of each shape (smallest ``layer`` index) is drawn in full with markers: ``sigma_k(W)`` (grey,
+    dotted) and the bound on ``s_k(relu(W .))`` (blue, solid). Further layers of the same shape,
+    if any, are drawn faint behind it in the same styles, to show the spread over draws.
+
+    Parameters
+    ----------
+    df : DataFrame with columns ``shape, layer, k, bound, singular_value`` (``m, n`` optional).
+    ncols : int
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure with one panel per shape.
+    """
+    RANDOM_LAYERS.check(df, "df")
+    if df.empty:
+        raise ValueError("df has no rows: nothing to plot")
+    ncols = check_positive_int(ncols, "ncols")
+    ensure_style()
+    shapes = [str(s) for s in pd.unique(df["shape"])]
+    ncols = min(ncols, len(shapes))
+    nrows = int(np.ceil(len(shapes) / ncols))
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(ncols * PANEL_WIDTH, nrows * PANEL_WIDTH * 0.72),
+        layout="constrained",
+        squeeze=False,
+    )
+    sigma_color, bound_color = "0.35", palette_colors()[0]
+    for index, ax in enumerate(axes.ravel()):
+        if index >= len(shapes):
+            ax.set_visible(False)
+            continue
+        shape = shapes[index]
+        sub = df[df["shape"].astype(str) == shape]
+        layers = sorted(sub["layer"].unique())
+        for layer in layers[::-1]:  # the first layer last, so on top
+            group = sub[sub["layer"] == layer].sort_values("k")
+            first = layer == layers[0]
+            alpha = 1.0 if first else 0.18
+            marker = "o" if first else None
+            k = group["k"].to_numpy()
+            ax.plot(k, group["singular_value"].to_numpy(dtype=float), color=sigma_color,
+                    linestyle=":", marker=marker, markersize=3, alpha=alpha,
+                    gid=f"sigma/{shape}/layer{int(layer)}")
+            ax.plot(k, group["bound"].to_numpy(dtype=float), color=bound_color, linestyle="-",
+                    marker="s" if first else None, markersize=3, alpha=alpha,
+                    gid=f"bound/{shape}/layer{int(layer)}")
+        kmax = int(sub["k"].max())
+        ax.set_xticks(range(0, kmax + 1, max(1, int(np.ceil((kmax + 1) / 8)))))
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("index $k$")
+        ax.set_ylabel("value")
+        extra = f", {len(layers)} draws" if len(layers) > 1 else ""
+        panel_label(ax, chr(ord("a") + index), f"$W$: {shape}{extra}")
+    handles = [
+        Line2D([], [], color=sigma_color, linestyle=":", marker="o", markersize=3,
+               label=r"linear $\sigma_k(W)$"),
+        Line2D([], [], color=bound_color, linestyle="-", marker="s", markersize=3,
+               label=r"bound on ReLU $s_k(\mathrm{relu}(W\,\cdot))$"),
+    ]
+    figure_legend(fig, handles)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Figure 3
+# --------------------------------------------------------------------------------------------
+
+
+def plot_relu_singular_values(bounds_by_network: Mapping[str, pd.DataFrame]):
+    """Figure 3: data-dependent affine ReLU SV bounds and linear SVs of trained networks.
+
+    For N networks (the paper: two) a 2 x N grid: the top row, panels (a, b), shows the bounds on
+    ``s_k^X`` per layer against ``k`` over correctly (solid) and incorrectly (dashed) classified
+    data; the bottom row, panels (c, d), the linear singular values ``sigma_k(W)`` of each layer.
+    Colour = layer throughout. Panel titles carry the letter and the network's name.
+
+    Parameters
+    ----------
+    bounds_by_network : dict of network name -> bounds DataFrame
+        Columns ``network, layer, subset, k, bound, singular_value``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure with 2 N panels.
+    """
+    frames = BOUNDS.check_mapping(bounds_by_network, "bounds_by_network")
+    ensure_style()
+    names = list(frames)
+    n = len(names)
+    fig, axes = plt.subplots(
+        2, n, figsize=(n * PANEL_WIDTH, 2 * PANEL_WIDTH * 0.72), layout="constrained",
+        squeeze=False,
+    )
+    colors = layer_colors(all_layers(frames.values()))
+    for j, name in enumerate(names):
+        df = frames[name]
+        _draw_bounds(axes[0, j], df, colors)
+        panel_label(axes[0, j], chr(ord("a") + j), f"{name}: ReLU SV bounds")
+        _draw_linear(axes[1, j], df, colors)
+        panel_label(axes[1, j], chr(ord("a") + n + j), f"{name}: linear SVs")
+    figure_legend(fig, legend_handles(colors, all_subsets(frames.values())))
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Figure 4
+# --------------------------------------------------------------------------------------------
+
+
+def plot_gaussian_mean_width(widths_by_network: Mapping[str, pd.DataFrame]):
+    """Figure 4: Gaussian mean width of each layer's outputs over training, one panel per network.
+
+    Width against epoch (0 = initialisation), colour = layer, correct data solid and incorrect
+    dashed, each with a band of +-1 standard error over the Gaussian draws.
+
+    Parameters
+    ----------
+    widths_by_network : dict of network name -> widths DataFrame
+        Columns ``network, layer, subset, epoch, width, stderr``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure with one panel per network.
+    """
+    frames = WIDTHS.check_mapping(widths_by_network, "widths_by_network")
+    ensure_style()
+    names = list(frames)
+    n = len(names)
+    fig, axes = plt.subplots(
+        1, n, figsize=(n * PANEL_WIDTH, PANEL_WIDTH * 0.75), layout="constrained", squeeze=False
+    )
+    colors = layer_colors(all_layers(frames.values()))
+    for j, name in enumerate(names):
+        _draw_widths(axes[0, j], frames[name], colors)
+        panel_label(axes[0, j], chr(ord("a") + j), name)
+    figure_legend(fig, legend_handles(colors, all_subsets(frames.values())))
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Appendix A
+# --------------------------------------------------------------------------------------------
+
+
+def plot_appendix(network: str, bounds_df: pd.DataFrame, widths_df: pd.DataFrame):
+    """Appendix A figure for one network: three panels, left to right as in the paper.
+
+    (a) linear singular values ``sigma_k(W)`` of each layer, (b) bounds on the data-dependent
+    ReLU singular values over correct (solid) and incorrect (dashed) data, (c) Gaussian mean
+    width over training, correct solid and incorrect dashed with +-1 standard error bands.
+
+    Returns
+    -------
+    matplotlib.figure.Figure with 3 panels.
+    """
+    BOUNDS.check(bounds_df, "bounds_df")
+    WIDTHS.check(widths_df, "widths_df")
+    ensure_style()
+    fig, axes = plt.subplots(
+        1, 3, figsize=(3 * PANEL_WIDTH, PANEL_WIDTH * 0.75), layout="constrained"
+    )
+    colors = layer_colors(all_layers([bounds_df, widths_df]))
+    _draw_linear(axes[0], bounds_df, colors)
+    panel_label(axes[0], "a", "linear SVs")
+    _draw_bounds(axes[1], bounds_df, colors)
+    panel_label(axes[1], "b", "ReLU SV bounds")
+    _draw_widths(axes[2], widths_df, colors)
+    panel_label(axes[2], "c", "Gaussian mean width")
+    figure_legend(fig, legend_handles(colors, all_subsets([bounds_df, widths_df])))
+    fig.suptitle(str(network))
+    return fig
+

@@ -1,0 +1,246 @@
+"""The one figure style: theme, fonts, layer palette, panel helpers, and saving with panel counts.
+
+Colour = layer (a fixed palette, the same layer gets the same colour in every figure); line
+style = subset (:data:`SUBSET_LINESTYLES`); seaborn's ``paper`` context with fonts of at least
+:data:`MIN_FONT_SIZE` points at :data:`PANEL_WIDTH` inches per panel column.
+
+Panels. A *panel* is a visible data axes of the figure: colourbars and the twins made by
+``twinx``/``twiny`` are not panels, nor are axes hidden with ``set_visible(False)``.
+:func:`count_panels` implements this; :func:`save_figure` records the count in the metadata of
+both files (PNG text chunk ``Panels``, PDF ``Subject`` and ``Keywords``) so a test can check a
+figure's layout from its file alone.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from matplotlib.lines import Line2D
+
+from relusv._validation import check_choice, check_positive_int, check_positive_real
+from relusv.files import atomic_path
+from relusv.tidy import SUBSETS
+
+__all__ = [
+    "MIN_FONT_SIZE",
+    "PANEL_WIDTH",
+    "SUBSET_LINESTYLES",
+    "apply_style",
+    "count_panels",
+    "layer_colors",
+    "save_figure",
+]
+
+#: Line style of each data subset: correct solid, incorrect dashed (as in the paper).
+SUBSET_LINESTYLES = {"correct": "-", "incorrect": "--"}
+#: Width of one panel column in inches (a journal column).
+PANEL_WIDTH = 3.5
+#: Smallest font size (points) any text of a figure gets.
+MIN_FONT_SIZE = 7.0
+
+_LAYER_PALETTE = "colorblind"
+_CONTEXTS = ("paper", "notebook", "talk", "poster")
+_style_applied = False
+
+
+# --------------------------------------------------------------------------------------------
+# style
+# --------------------------------------------------------------------------------------------
+
+
+def apply_style(context: str = "paper", font_scale: float = 1.0) -> None:
+    """Set the seaborn theme, fonts and palette used by every figure of the project.
+
+    Parameters
+    ----------
+    context : str
+        A seaborn plotting context (``"paper"``, ``"notebook"``, ``"talk"``, ``"poster"``).
+    font_scale : float
+        Multiplier on the context's font sizes; sizes below :data:`MIN_FONT_SIZE` points are
+        raised to it, so every label stays readable at column width.
+    """
+    global _style_applied
+    check_choice(context, "context", _CONTEXTS)
+    check_positive_real(font_scale, "font_scale")
+    sns.set_theme(
+        context=context,
+        style="ticks",
+        palette=_LAYER_PALETTE,
+        font_scale=font_scale,
+        rc={
+            "axes.grid": True,
+            "grid.linewidth": 0.4,
+            "grid.alpha": 0.5,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "lines.linewidth": 1.3,
+            "legend.frameon": False,
+            "savefig.bbox": "standard",
+            "pdf.fonttype": 42,
+            "figure.dpi": 100,
+        },
+    )
+    for key in (
+        "font.size",
+        "axes.labelsize",
+        "axes.titlesize",
+        "xtick.labelsize",
+        "ytick.labelsize",
+        "legend.fontsize",
+        "legend.title_fontsize",
+        "figure.titlesize",
+    ):
+        value = matplotlib.rcParams[key]
+        if isinstance(value, int | float) and value < MIN_FONT_SIZE:
+            matplotlib.rcParams[key] = MIN_FONT_SIZE
+    _style_applied = True
+
+
+def ensure_style() -> None:
+    """Apply the default style unless :func:`apply_style` has already run."""
+    if not _style_applied:
+        apply_style()
+
+
+def layer_colors(layers) -> dict:
+    """Map each layer index to its colour: the i-th smallest layer gets the i-th palette colour.
+
+    Layers are mapped by sorted value, so layer 1 has the same colour in every figure as long as
+    the figures show the same layers.
+    """
+    levels = sorted({int(layer) for layer in layers})
+    palette = palette_colors(max(len(levels), 1))
+    return {layer: palette[i % len(palette)] for i, layer in enumerate(levels)}
+
+
+def palette_colors(n: int | None = None) -> list:
+    """The first ``n`` colours of the layer palette (seaborn's default number if None)."""
+    return sns.color_palette(_LAYER_PALETTE, n)
+
+
+# --------------------------------------------------------------------------------------------
+# saving
+# --------------------------------------------------------------------------------------------
+
+
+def count_panels(fig) -> int:
+    """Number of panels of ``fig``: visible axes that are neither colourbars nor twin axes.
+
+    A twin (from ``twinx``/``twiny``) shares its place with an earlier axes and is not counted;
+    the first axes of each twinned group is.
+    """
+    seen: list = []
+    count = 0
+    for ax in fig.axes:
+        if not ax.get_visible() or hasattr(ax, "_colorbar") or ax.get_label() == "<colorbar>":
+            continue
+        siblings = ax._twinned_axes.get_siblings(ax)
+        if any(other is not ax and any(other is s for s in seen) for other in siblings):
+            continue
+        seen.append(ax)
+        count += 1
+    return count
+
+
+def save_figure(fig, pdf_path, png_path, dpi: int = 200) -> int:
+    """Save ``fig`` as PDF and PNG atomically, record its panel count, and close it.
+
+    Each file is written to a temporary name in its target directory and moved into place with
+    :func:`os.replace`, so no half-written figure ever sits under the final name. The number of
+    panels (:func:`count_panels`) is stored in the PNG text chunk ``Panels`` and in the PDF's
+    ``Subject`` (``"relusv figure, panels=N"``) and ``Keywords`` (``"panels=N"``).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    pdf_path, png_path : path-like
+        Targets; their directories are created if missing.
+    dpi : int
+        Resolution of the PNG in dots per inch.
+
+    Returns
+    -------
+    int
+        The number of panels recorded.
+    """
+    dpi = check_positive_int(dpi, "dpi")
+    try:
+        panels = count_panels(fig)
+        title = fig.get_suptitle() if hasattr(fig, "get_suptitle") else ""
+        pdf_meta = {"Subject": f"relusv figure, panels={panels}", "Keywords": f"panels={panels}",
+                    "Creator": "relusv.plotting"}
+        png_meta = {"Panels": str(panels), "Software": "relusv.plotting (matplotlib)"}
+        if title:
+            pdf_meta["Title"] = png_meta["Title"] = title
+        with atomic_path(pdf_path) as tmp_pdf, atomic_path(png_path) as tmp_png:
+            fig.savefig(tmp_pdf, format="pdf", metadata=pdf_meta)
+            fig.savefig(tmp_png, format="png", dpi=dpi, metadata=png_meta)
+        return panels
+    finally:
+        plt.close(fig)
+
+
+# --------------------------------------------------------------------------------------------
+# panel helpers shared by the figures
+# --------------------------------------------------------------------------------------------
+
+
+def subsets_in(df: pd.DataFrame) -> list[str]:
+    """The subsets present in ``df`` (checked by :meth:`relusv.tidy.TidyTable.check`), in
+    :data:`relusv.tidy.SUBSETS` order."""
+    present = {str(s) for s in pd.unique(df["subset"])}
+    return [s for s in SUBSETS if s in present]
+
+
+def all_subsets(frames) -> list[str]:
+    """The subsets present in any non-empty frame of ``frames``, in drawing order."""
+    present: set[str] = set()
+    for df in frames:
+        if not df.empty:
+            present.update(subsets_in(df))
+    return [s for s in SUBSETS if s in present]
+
+
+def all_layers(frames) -> list[int]:
+    """The sorted layer indices of every frame of ``frames`` together."""
+    layers: set[int] = set()
+    for df in frames:
+        layers.update(int(v) for v in df["layer"].unique())
+    return sorted(layers)
+
+
+def panel_label(ax, letter: str, title: str) -> None:
+    """Title ``ax`` as ``"(letter) title"``, left-aligned as the paper labels its panels."""
+    ax.set_title(f"({letter}) {title}", loc="left")
+
+
+def no_data(ax, message: str = "no data") -> None:
+    """Write ``message`` in grey in the middle of an empty panel."""
+    ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", color="0.4")
+
+
+def legend_handles(colors: dict, subsets) -> list:
+    """Legend entries: one solid line per layer in its colour, then one grey line per subset."""
+    handles = [
+        Line2D([], [], color=color, linestyle="-", label=f"layer {layer}")
+        for layer, color in colors.items()
+    ]
+    handles += [
+        Line2D([], [], color="0.2", linestyle=SUBSET_LINESTYLES[s], label=s) for s in subsets
+    ]
+    return handles
+
+
+def figure_legend(fig, handles, ncol=None) -> None:
+    """One legend for the whole figure, below its panels (none if ``handles`` is empty)."""
+    if not handles:
+        return
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncol=ncol or len(handles),
+        handlelength=2.4,
+        columnspacing=1.2,
+    )
