@@ -8,7 +8,6 @@ from relusv.data import PREPARED_KEYS
 from relusv.models import build_mlp
 from relusv.pruning import (
     PruningState,
-    check_prepared_data,
     load_state,
     model_from_state,
     save_state,
@@ -17,6 +16,7 @@ from relusv.pruning import (
     state_from_model,
     state_logits,
 )
+from relusv.training import check_prepared_data
 
 pytest_plugins = ("pruning_fixtures",)  # data, trained, no_retraining_run
 

@@ -23,8 +23,7 @@ from relusv._validation import (
 )
 from relusv.models import as_features, build_mlp
 from relusv.paper import SECTION_VC_ARCHITECTURES
-from relusv.pruning.state import check_prepared_data, check_prepared_keys
-from relusv.training import evaluate_accuracy, train_mlp
+from relusv.training import check_prepared_data, check_prepared_keys, evaluate_accuracy, train_mlp
 
 __all__ = ["from_scratch_comparison"]
 

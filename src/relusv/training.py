@@ -30,7 +30,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,14 +39,18 @@ import numpy as np
 import pandas as pd
 
 from relusv._validation import check_nonnegative_int, check_positive_int
+from relusv.data import PREPARED_KEYS
 from relusv.models import _as_inputs, as_features
 
 __all__ = [
     "TrainingResult",
     "as_labels",
+    "check_prepared_data",
+    "check_prepared_keys",
     "checkpoint_files",
     "checkpoint_path",
     "compile_mlp",
+    "enable_determinism",
     "evaluate_accuracy",
     "split_accuracies",
     "load_checkpoint",
@@ -485,10 +489,7 @@ def train_mlp(
         validation = _check_pair(model, x_val, y_val, "x_val", "y_val")
 
     keras.utils.set_random_seed(seed)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
+    enable_determinism()
     if getattr(model, "optimizer", None) is None:
         compile_mlp(model, learning_rate)
     elif model.jit_compile:
@@ -542,3 +543,56 @@ def train_mlp(
         best_epoch=None if stopper is None else stopper.best_epoch,
         stopped_early=False if stopper is None else stopper.stopped_early,
     )
+
+
+def enable_determinism() -> None:
+    """Switch on TensorFlow's op determinism for the whole process (no-op on other backends)."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+# --------------------------------------------------------------------------------------------
+# the prepared data a network is trained and evaluated on
+
+
+
+def check_prepared_keys(data) -> None:
+    """Raise ValueError unless ``data`` is a mapping with the arrays of
+    :data:`relusv.data.PREPARED_KEYS` (``x_train, y_train, x_val, y_val, x_test, y_test``)."""
+    if not isinstance(data, Mapping):
+        raise ValueError(
+            f"data must be a mapping with keys {PREPARED_KEYS}, got {type(data).__name__}")
+    missing = [k for k in PREPARED_KEYS if k not in data]
+    if missing:
+        raise ValueError(f"data lacks {missing}; it needs {PREPARED_KEYS}")
+
+
+def check_prepared_data(data, input_dim: int, classes: int) -> dict[str, np.ndarray]:
+    """The six prepared arrays, checked for a network of ``input_dim`` inputs and ``classes``.
+
+    Returns
+    -------
+    dict
+        ``x_<split>``: float32 ``(N, input_dim)``, ``y_<split>``: int32 ``(N,)`` in
+        ``[0, classes)``, for the splits train, val and test.
+
+    Raises
+    ------
+    ValueError
+        A missing array, a wrong number of features, labels out of range or splits whose inputs
+        and labels differ in length.
+    """
+    check_prepared_keys(data)
+    out = {}
+    for split in ("train", "val", "test"):
+        x = as_features(data[f"x_{split}"], f"x_{split}")
+        if x.shape[1] != input_dim:
+            raise ValueError(f"x_{split} must have {input_dim} features per row, got {x.shape}")
+        y = as_labels(data[f"y_{split}"], f"y_{split}", classes)
+        if len(y) != len(x):
+            raise ValueError(
+                f"x_{split} and y_{split} must have the same length, got {len(x)} and {len(y)}")
+        out[f"x_{split}"], out[f"y_{split}"] = x, y
+    return out

@@ -31,8 +31,6 @@ from relusv.pruning.retraining import batch_rows
 from relusv.pruning.state import (
     RANK_RTOL,
     PruningState,
-    check_prepared_data,
-    check_prepared_keys,
     load_state,
     model_from_state,
     save_state,
@@ -51,8 +49,6 @@ __all__ = [
     "PruningState",
     "StepInfo",
     "batch_rows",
-    "check_prepared_data",
-    "check_prepared_keys",
     "harmonic_pruning",
     "load_state",
     "magnitude_pruning_curve",

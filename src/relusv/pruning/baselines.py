@@ -29,7 +29,6 @@ from relusv.pruning.retraining import (
     _TAG_MAGNITUDE_GRADUAL,
     _TAG_MAGNITUDE_ONE_SHOT,
     _compile_for_retraining,
-    _enable_determinism,
     _train_batches,
     batch_rows,
 )
@@ -42,8 +41,8 @@ from relusv.pruning.state import (
     _nonzero_count,
     _relu,
     _svd,
-    check_prepared_data,
 )
+from relusv.training import check_prepared_data, enable_determinism
 
 __all__ = ["magnitude_pruning_curve", "one_shot_svd_curve"]
 
@@ -269,7 +268,7 @@ def _global_mask(kernels, prunable, keep: int, previous) -> list[np.ndarray]:
 
 def _retrain_masked(kernels, biases, masks, widths, x, y, *, batches, batch_size,
                     learning_rate, key):
-    _enable_determinism()
+    enable_determinism()
     model = build_mlp(x.shape[1], widths, biases[-1].shape[0], seed=0)
     layers = [*hidden_layers(model), model.get_layer("logits")]
     for layer, w, b, mask in zip(layers, kernels, biases, masks, strict=True):

@@ -94,10 +94,9 @@ from relusv.pruning.state import (
     _logits,
     _nonzero_count,
     _svd,
-    check_prepared_data,
     state_from_model,
 )
-from relusv.training import as_labels
+from relusv.training import as_labels, check_prepared_data
 
 __all__ = [
     "STATE_FILE",

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from relusv.pruning.state import PruningState, model_from_state, state_from_model
+from relusv.training import enable_determinism
 
 __all__ = ["batch_rows"]
 
@@ -38,13 +39,6 @@ def batch_rows(n: int, batches: int, batch_size: int, key: Sequence[int]) -> np.
     return np.concatenate(perms)[:need]
 
 
-def _enable_determinism() -> None:
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
-
-
 def _train_batches(model: keras.Model, x: np.ndarray, y: np.ndarray, rows: np.ndarray,
                    batch_size: int) -> None:
     for start in range(0, len(rows), batch_size):
@@ -55,7 +49,7 @@ def _train_batches(model: keras.Model, x: np.ndarray, y: np.ndarray, rows: np.nd
 def _retrain(state: PruningState, x: np.ndarray, y: np.ndarray, *, batches: int,
              batch_size: int, learning_rate: float, key: Sequence[int]) -> PruningState:
     """Retrain a state with a fresh Adam for ``batches`` batches; returns the new state."""
-    _enable_determinism()
+    enable_determinism()
     model = model_from_state(state)
     _compile_for_retraining(model, learning_rate)
     _train_batches(model, x, y, batch_rows(len(x), batches, batch_size, key), batch_size)

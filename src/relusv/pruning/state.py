@@ -15,9 +15,9 @@ its predicted classes are the same except for points whose two largest logits ti
 precision; the SVDs of the layers (of the float64 products ``v @ u``) are float64.
 Accuracies are counts of correct points divided by the split's size.
 
-Also here, as every pruning method needs them: the check of a prepared data mapping
-(:func:`check_prepared_data`) and the tolerance for non-zero singular values
-(:data:`RANK_RTOL`, see :mod:`relusv.pruning.harmonic` for why ``1e-10``).
+Also here, as every pruning method needs it: the tolerance for non-zero singular values
+(:data:`RANK_RTOL`, see :mod:`relusv.pruning.harmonic` for why ``1e-10``). The prepared data a
+state is evaluated on is checked by :func:`relusv.training.check_prepared_data`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ import keras
 import numpy as np
 
 from relusv._validation import check_real
-from relusv.data import PREPARED_KEYS
 from relusv.files import atomic_path
 from relusv.layers import DoubleDense, double_dense_factors
 from relusv.models import as_features, build_mlp, hidden_layers
@@ -40,8 +39,6 @@ from relusv.training import as_labels
 __all__ = [
     "RANK_RTOL",
     "PruningState",
-    "check_prepared_data",
-    "check_prepared_keys",
     "load_state",
     "model_from_state",
     "save_state",
@@ -268,50 +265,6 @@ def model_from_state(state: PruningState, *, seed: int = 0, name: str | None = N
         layer.set_factors(v, u, b)
     model.get_layer("logits").set_weights([state.w_out, state.b_out])
     return model
-
-
-# --------------------------------------------------------------------------------------------
-# the data a state is evaluated on
-
-
-def check_prepared_keys(data) -> None:
-    """Raise ValueError unless ``data`` is a mapping with the arrays of
-    :data:`relusv.data.PREPARED_KEYS` (``x_train, y_train, x_val, y_val, x_test, y_test``)."""
-    if not isinstance(data, Mapping):
-        raise ValueError(
-            f"data must be a mapping with keys {PREPARED_KEYS}, got {type(data).__name__}")
-    missing = [k for k in PREPARED_KEYS if k not in data]
-    if missing:
-        raise ValueError(f"data lacks {missing}; it needs {PREPARED_KEYS}")
-
-
-def check_prepared_data(data, input_dim: int, classes: int) -> dict[str, np.ndarray]:
-    """The six prepared arrays, checked for a network of ``input_dim`` inputs and ``classes``.
-
-    Returns
-    -------
-    dict
-        ``x_<split>``: float32 ``(N, input_dim)``, ``y_<split>``: int32 ``(N,)`` in
-        ``[0, classes)``, for the splits train, val and test.
-
-    Raises
-    ------
-    ValueError
-        A missing array, a wrong number of features, labels out of range or splits whose inputs
-        and labels differ in length.
-    """
-    check_prepared_keys(data)
-    out = {}
-    for split in ("train", "val", "test"):
-        x = as_features(data[f"x_{split}"], f"x_{split}")
-        if x.shape[1] != input_dim:
-            raise ValueError(f"x_{split} must have {input_dim} features per row, got {x.shape}")
-        y = as_labels(data[f"y_{split}"], f"y_{split}", classes)
-        if len(y) != len(x):
-            raise ValueError(
-                f"x_{split} and y_{split} must have the same length, got {len(x)} and {len(y)}")
-        out[f"x_{split}"], out[f"y_{split}"] = x, y
-    return out
 
 
 # --------------------------------------------------------------------------------------------
