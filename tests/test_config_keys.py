@@ -44,7 +44,8 @@ def unreached(leaves, used_paths) -> list[str]:
     used = [tuple(p.split(".")) for p in used_paths]
 
     def covers(path, leaf):
-        return len(path) <= len(leaf) and all(a == b or b == "*" for a, b in zip(path, leaf))
+        return len(path) <= len(leaf) and all(
+            a == b or b == "*" for a, b in zip(path, leaf[:len(path)], strict=True))
 
     return [".".join(leaf) for leaf in leaves if not any(covers(p, leaf) for p in used)]
 
