@@ -1,7 +1,9 @@
-"""Tables of the paper: Table I (training details of the two figure networks), the appendix
-table of every network, built from the training summaries the workflow writes per network, and
-the tables of section V-C: parameter counts of dense and double-layer MLPs (claim C7) and the
-small networks trained from scratch (claim C8).
+"""The paper's tables: Table I, every network's training, parameter counts, from-scratch nets.
+
+Table I (training details of the two figure networks) and the appendix table of every network
+are built from the training summaries the workflow writes per network; the tables of section
+V-C are the parameter counts of dense and double-layer MLPs (claim C7) and the small networks
+trained from scratch (claim C8).
 
 A table is a pandas DataFrame with machine-friendly column names; :func:`write_table` writes it
 as CSV (the columns as they are) and as Markdown and LaTeX for people (underscores in the column

@@ -1,5 +1,7 @@
-"""Time and memory of the workflow's jobs: Snakemake's ``benchmark:`` files, summarised per job
-and per rule, and an estimate for a configuration that was not run.
+"""Time and memory of the workflow's jobs, per job and rule, and estimates for configs not run.
+
+Snakemake's ``benchmark:`` files are summarised per job and per rule, and the work of a
+configuration that was not run is estimated from a probe.
 
 Every rule of the workflow writes a benchmark file (a tab-separated table with one row per
 repetition: wall seconds ``s``, peak resident memory ``max_rss`` in MiB, ``cpu_time`` in seconds

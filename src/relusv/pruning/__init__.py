@@ -1,4 +1,4 @@
-"""Harmonic pruning of MLPs of double-layers (paper section V, SPEC section 4) and its baselines.
+"""Harmonic pruning of MLPs of double-layers (paper section V) and its baselines.
 
 - :mod:`relusv.pruning.state`: the network as numpy arrays (:class:`PruningState`), its files,
   the round trip to and from Keras, the float32 forward pass (:func:`state_logits`,

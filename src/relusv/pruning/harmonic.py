@@ -1,4 +1,4 @@
-"""Harmonic pruning (paper section V, SPEC section 4): the step, when to retrain, the whole run.
+"""Harmonic pruning (paper section V): the step, when to retrain, the whole run.
 
 The network is a :class:`~relusv.pruning.state.PruningState` (numpy arrays in Keras layout:
 hidden layer ``l`` computes ``relu((h @ v_l) @ u_l + b_l)``; the SPEC's ``W_l = U V`` is
