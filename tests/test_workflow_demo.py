@@ -13,6 +13,8 @@ import pytest
 from conftest import demo_config, run_snakemake, write_override
 from PIL import Image
 
+from relusv import tidy
+
 pytestmark = pytest.mark.slow
 
 DEMO = demo_config()
@@ -22,15 +24,11 @@ FIGURE_PANELS = {"fig1_relu_layer": 2, "fig2_random_layers": 4,
 NETWORKS = ["breast_cancer_16", "digits_32", "wine_16"]
 PRUNED = ["digits_double", "breast_cancer_double"]
 CSV_COLUMNS = {
-    "results/random_layers/bounds.csv": ["shape", "m", "n", "layer", "k", "bound",
-                                         "singular_value"],
-    **{f"results/bounds/{n}.csv": ["network", "layer", "subset", "k", "bound", "singular_value",
-                                   "n_points"] for n in NETWORKS},
-    **{f"results/widths/{n}.csv": ["network", "layer", "subset", "epoch", "width", "stderr",
-                                   "n_points", "n_draws"] for n in NETWORKS},
+    "results/random_layers/bounds.csv": list(tidy.RANDOM_LAYERS.columns),
+    **{f"results/bounds/{n}.csv": list(tidy.BOUNDS.columns) for n in NETWORKS},
+    **{f"results/widths/{n}.csv": list(tidy.WIDTHS.columns) for n in NETWORKS},
     **{f"results/pruning/{n}/harmonic_pruning.csv": "pruning" for n in PRUNED},
-    **{f"results/pruning/{n}/baselines.csv": ["network", "method", "parameters", "val_accuracy",
-                                              "test_accuracy"] for n in PRUNED},
+    **{f"results/pruning/{n}/baselines.csv": list(tidy.BASELINES.columns) for n in PRUNED},
     "figures/tables/table1.csv": None,
     "figures/tables/networks.csv": None,
     "figures/tables/parameters.csv": None,
@@ -80,6 +78,7 @@ def test_result_tables_have_their_columns_and_no_nan(demo_run, path, columns):
     frame = pd.read_csv(workdir / path)
     assert len(frame) > 0
     if columns == "pruning":  # iteration 0 has no chosen layer: NaN there is meaningful
+        assert set(tidy.PRUNING.columns) <= set(frame.columns)
         frame = frame[["iteration", "rank_1", "rank_2", "rank_3", "parameters", "val_accuracy",
                        "test_accuracy", "retrained"]]
     elif columns == "from_scratch":  # the spread of a single run (the pruned network) is NaN
