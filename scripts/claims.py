@@ -23,7 +23,8 @@ with rule_run(snakemake) as log:
         pd.read_csv(inputs.random_layers),
         by_name(params.networks, inputs.bounds, pd.read_csv),
         by_name(params.networks, inputs.widths, pd.read_csv),
-        by_name(params.networks, inputs.subsets, read_json))
+        by_name(params.networks, inputs.subsets, read_json),
+        width_differences=by_name(params.networks, inputs.width_differences, pd.read_csv))
     claims += evaluate_pruning_claims(
         by_name(params.pruned_networks, inputs.pruning, pd.read_csv),
         by_name(params.pruned_networks, inputs.from_scratch, pd.read_csv),

@@ -2,12 +2,10 @@
 
 import numpy as np
 
-from relusv.plotting import apply_style, plot_relu_layer, save_figure
+from relusv.plotting import draw_figure, plot_relu_layer
 from relusv.rules import rule_run
 
 with rule_run(snakemake):
-    style = snakemake.params.style
-    apply_style(context=style["context"], font_scale=style["font_scale"])
-    figure = plot_relu_layer(np.array(snakemake.params.weights),
-                             n_points=snakemake.params.n_points)
-    save_figure(figure, snakemake.output.pdf, snakemake.output.png, dpi=style["dpi"])
+    draw_figure(snakemake.params.style, snakemake.output.pdf, snakemake.output.png,
+                plot_relu_layer, np.array(snakemake.params.weights),
+                n_points=snakemake.params.n_points)

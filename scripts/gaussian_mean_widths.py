@@ -1,9 +1,10 @@
-"""Gaussian mean width of every hidden layer's outputs at every checkpoint, correct vs incorrect."""
+"""Gaussian mean width of every hidden layer's outputs at every checkpoint, correct vs incorrect,
+and the paired difference of the two per layer and checkpoint (claim C5)."""
 
 import keras
 import numpy as np
 
-from relusv.analyses import widths_over_training
+from relusv.analyses import widths_and_differences_over_training
 from relusv.data import load_prepared
 from relusv.files import write_csv
 from relusv.models import layer_weights
@@ -31,6 +32,7 @@ with rule_run(snakemake) as log:
                 split = {"correct": x_pool[chosen.correct], "incorrect": x_pool[chosen.incorrect]}
             yield epoch, layer_weights(model), split
 
-    frame = widths_over_training(snakemake.wildcards.network, checkpoints(),
-                                 n_draws=params.n_draws, seed=params.seed)
+    frame, differences = widths_and_differences_over_training(
+        snakemake.wildcards.network, checkpoints(), n_draws=params.n_draws, seed=params.seed)
     write_csv(snakemake.output.widths, frame)
+    write_csv(snakemake.output.differences, differences)

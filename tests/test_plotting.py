@@ -485,3 +485,14 @@ def test_pruning_figures_check_their_inputs():
         plotting.plot_pruning_baselines({"net": bad})
     with pytest.raises(ValueError, match="missing columns"):
         plotting.plot_pruning_baselines({"net": baselines_frame().drop(columns="parameters")})
+
+
+def test_draw_figure_applies_the_config_style_and_saves_at_its_dpi(tmp_path):
+    pdf, png = tmp_path / "f.pdf", tmp_path / "f.png"
+    style = {"context": "paper", "font_scale": 1.0, "dpi": 72}
+    panels = plotting.draw_figure(style, pdf, png, plotting.plot_relu_layer, np.eye(2),
+                                  n_points=50)
+    assert panels == 2
+    with Image.open(png) as image:
+        assert round(image.info["dpi"][0]) == 72
+    assert pdf.read_bytes().startswith(b"%PDF")

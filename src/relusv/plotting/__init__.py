@@ -50,6 +50,7 @@ from relusv.plotting.style import (  # noqa: E402
     SUBSET_LINESTYLES,
     apply_style,
     count_panels,
+    draw_figure,
     layer_colors,
     save_figure,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "SUBSET_LINESTYLES",
     "apply_style",
     "count_panels",
+    "draw_figure",
     "layer_colors",
     "plot_appendix",
     "plot_gaussian_mean_width",

@@ -13,6 +13,8 @@ figure's layout from its file alone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import matplotlib
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -29,6 +31,7 @@ __all__ = [
     "SUBSET_LINESTYLES",
     "apply_style",
     "count_panels",
+    "draw_figure",
     "layer_colors",
     "save_figure",
 ]
@@ -185,6 +188,28 @@ def save_figure(fig, pdf_path, png_path, dpi: int = 200) -> int:
 # --------------------------------------------------------------------------------------------
 # panel helpers shared by the figures
 # --------------------------------------------------------------------------------------------
+
+
+def draw_figure(style: Mapping, pdf_path, png_path, plot, *args, **kwargs) -> int:
+    """A figure rule's whole job: apply the config's ``plot`` style, draw, save PDF and PNG.
+
+    Parameters
+    ----------
+    style : mapping
+        The config's ``plot`` section: ``context``, ``font_scale`` (:func:`apply_style`) and
+        ``dpi`` of the PNG (:func:`save_figure`).
+    pdf_path, png_path : path-like
+    plot : callable
+        One of the ``plot_*`` functions; called as ``plot(*args, **kwargs)`` once the style is
+        applied.
+
+    Returns
+    -------
+    int
+        The figure's panel count, as :func:`save_figure` records it.
+    """
+    apply_style(context=style["context"], font_scale=style["font_scale"])
+    return save_figure(plot(*args, **kwargs), pdf_path, png_path, dpi=style["dpi"])
 
 
 def subsets_in(df: pd.DataFrame) -> list[str]:
