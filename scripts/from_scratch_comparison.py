@@ -11,7 +11,9 @@ with rule_run(snakemake) as log:
     data, metadata = load_prepared(snakemake.input.data)
     runs, summary = from_scratch_comparison(
         data, architectures=params.architectures, seeds=params.seeds, epochs=params.max_epochs,
-        batch_size=params.batch_size, patience=params.patience, classes=metadata["n_classes"])
+        batch_size=params.batch_size, patience=params.patience,
+        learning_rate=params.learning_rate, init=f"{params.init_target}_p_product", p=params.p,
+        classes=metadata["n_classes"])
     for frame in (runs, summary):
         frame.insert(0, "network", snakemake.wildcards.pruned)
     write_csv(snakemake.output.runs, runs[list(FROM_SCRATCH_RUNS.columns)])

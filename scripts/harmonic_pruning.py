@@ -17,7 +17,7 @@ with rule_run(snakemake) as log:
         retrain_batches=params.retrain_batches, retrain_batch_size=params.retrain_batch_size,
         accuracy_drop=params.accuracy_drop, retrain_every=params.retrain_every,
         rank_threshold=params.rank_threshold, max_iterations=params.max_iterations,
-        state_dir=params.state_dir, seed=params.seed,
+        learning_rate=params.learning_rate, state_dir=params.state_dir, seed=params.seed,
         on_record=lambda record, state: log.info("iteration %d: ranks %s, test accuracy %.4f",
                                                  record["iteration"], record["ranks"],
                                                  record["test_accuracy"]))

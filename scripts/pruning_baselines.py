@@ -16,7 +16,7 @@ with rule_run(snakemake) as log:
     harmonic = pd.read_csv(snakemake.input.pruning)
     magnitude = magnitude_pruning_curve(state, data, harmonic, n_budgets=params.n_budgets,
                                         retrain_batch_size=params.retrain_batch_size,
-                                        seed=params.seed)
+                                        learning_rate=params.learning_rate, seed=params.seed)
     one_shot = one_shot_svd_curve(state, data, mapping=params.svd_mapping,
                                   parameter_budgets=sorted(set(magnitude["target_parameters"])))
     frame = pd.concat([harmonic.assign(method="harmonic"), magnitude.assign(method="magnitude"),

@@ -100,11 +100,23 @@ class TracedConfig(dict):
                        if path and not looked_into})
 
 
-def trace_config(config: Mapping, trace_file: str) -> TracedConfig:
-    """Wrap ``config`` in a :class:`TracedConfig` whose used paths go to ``trace_file`` at exit."""
+#: The environment variable that turns the config trace on: the file the used paths go to.
+TRACE_VARIABLE = "RELUSV_CONFIG_TRACE"
+
+
+def trace_config(config: Mapping, trace_file: str | None = None) -> Mapping:
+    """Wrap ``config`` in a :class:`TracedConfig` whose used paths go to ``trace_file`` at exit.
+
+    ``trace_file`` defaults to the environment variable :data:`TRACE_VARIABLE`; without either,
+    ``config`` is returned unchanged.
+    """
     import atexit
     import json
+    import os
 
+    trace_file = trace_file or os.environ.get(TRACE_VARIABLE)
+    if not trace_file:
+        return config
     traced = TracedConfig(config)
 
     def write():

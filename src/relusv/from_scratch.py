@@ -40,6 +40,7 @@ def from_scratch_comparison(
     patience: int = 10,
     learning_rate: float = 1e-3,
     init: str = "glorot",
+    p: int = 1,
     classes: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train small architectures from scratch over several seeds (claim C8).
@@ -59,8 +60,12 @@ def from_scratch_comparison(
         Seed of the initial weights and of the shuffling, one run per seed.
     epochs, batch_size, patience : int
     learning_rate : float
-    init : str
-        Passed to ``build_mlp``.
+    init : {"glorot", "glorot_p_product", "he_p_product"}
+        Initialisation, passed to :func:`relusv.models.build_mlp`; the workflow passes the pruned
+        network's (``"<init_target>_p_product"``), so the networks trained from scratch start as
+        the double-layer network that was pruned did.
+    p : int
+        Normal factors per entry of the p-product initialisations (ignored by ``"glorot"``).
     classes : int or None
         Number of classes; None: one more than the largest label in the three splits.
 
@@ -96,7 +101,7 @@ def from_scratch_comparison(
     for arch in archs:
         for seed in seeds:
             model = build_mlp(input_dim, arch["widths"], classes, ranks=arch["ranks"], init=init,
-                              seed=seed)
+                              p=p, seed=seed)
             result = train_mlp(model, data["x_train"], data["y_train"], data["x_val"],
                                data["y_val"], epochs=epochs, batch_size=batch_size, seed=seed,
                                early_stopping=patience, learning_rate=learning_rate)

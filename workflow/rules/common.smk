@@ -20,9 +20,9 @@ os.environ.update(PYTHONPATH=os.path.join(workflow.basedir, "src"))
 
 validate(config, "../schemas/config.schema.yaml")
 check_config(config)
-# Only for tests/test_config_keys.py: record which config keys the workflow reads.
-if os.environ.get("RELUSV_CONFIG_TRACE"):
-    config = trace_config(config, os.environ["RELUSV_CONFIG_TRACE"])
+# Only for tests/test_config_keys.py: records which config keys the workflow reads (a no-op
+# unless the environment variable RELUSV_CONFIG_TRACE names a file).
+config = trace_config(config)
 
 # What the light rules (figures, tables, claims, benchmark summaries) ask for: one core, 1 GB,
 # 10 minutes. Defined once so that the cluster profile and a reader see one number.
@@ -49,6 +49,11 @@ wildcard_constraints:
 def network_dataset(wildcards):
     """The prepared data set that a network is trained on."""
     return f"results/data/{config['networks'][wildcards.network]['dataset']}.npz"
+
+
+def pruned_network(wildcards):
+    """The config entry of the double-layer network ``{pruned}``."""
+    return config["pruning"]["networks"][wildcards.pruned]
 
 
 def pruned_network_dataset(wildcards):

@@ -10,7 +10,7 @@ rule double_layer_network:
         model="results/pruning/{pruned}/model.keras",
         summary="results/pruning/{pruned}/summary.json",
     params:
-        network=lambda wildcards: config["pruning"]["networks"][wildcards.pruned],
+        network=pruned_network,
         resume_dir=lambda wildcards: f"results/pruning/{wildcards.pruned}/training_resume",
     log:
         "logs/pruning/double_layer_network_{pruned}.log",
@@ -39,6 +39,7 @@ rule harmonic_pruning:
         retrain_every=config["pruning"]["retrain_every"],
         rank_threshold=config["pruning"]["rank_threshold"],
         max_iterations=config["pruning"]["max_iterations"],
+        learning_rate=lambda wildcards: pruned_network(wildcards)["learning_rate"],
         seed=config["pruning"]["seed"],
         state_dir=lambda wildcards: f"results/pruning/{wildcards.pruned}/pruning_resume",
     log:
@@ -66,6 +67,7 @@ rule pruning_baselines:
         n_budgets=config["pruning"]["baselines"]["n_budgets"],
         svd_mapping=config["pruning"]["baselines"]["svd_mapping"],
         retrain_batch_size=config["pruning"]["retrain_batch_size"],
+        learning_rate=lambda wildcards: pruned_network(wildcards)["learning_rate"],
         seed=config["pruning"]["seed"],
     log:
         "logs/pruning/pruning_baselines_{pruned}.log",
@@ -92,7 +94,11 @@ rule from_scratch_comparison:
         seeds=config["pruning"]["from_scratch"]["seeds"],
         max_epochs=config["pruning"]["from_scratch"]["max_epochs"],
         patience=config["pruning"]["from_scratch"]["patience"],
-        batch_size=lambda wildcards: config["pruning"]["networks"][wildcards.pruned]["batch_size"],
+        # trained as the pruned network was: its batch size, learning rate and initialisation
+        batch_size=lambda wildcards: pruned_network(wildcards)["batch_size"],
+        learning_rate=lambda wildcards: pruned_network(wildcards)["learning_rate"],
+        p=lambda wildcards: pruned_network(wildcards)["p"],
+        init_target=lambda wildcards: pruned_network(wildcards)["init_target"],
     log:
         "logs/pruning/from_scratch_comparison_{pruned}.log",
     benchmark:
