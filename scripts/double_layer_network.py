@@ -13,7 +13,7 @@ from relusv.training import split_accuracies, train_mlp
 with rule_run(snakemake) as log:
     spec, output = snakemake.params.network, snakemake.output
     work = Path(snakemake.params.resume_dir)  # survives a kill; snakemake never deletes it
-    data, metadata = load_prepared(snakemake.input.data)
+    data, metadata = load_prepared(snakemake.input.data, dataset=spec["dataset"])
     sizes = [metadata["input_dim"], *spec["widths"]]
     full_ranks = [min(n, m) for n, m in pairwise(sizes)]
     model = build_mlp(metadata["input_dim"], spec["widths"], metadata["n_classes"],

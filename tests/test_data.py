@@ -580,6 +580,13 @@ def test_prepared_round_trip_is_atomic(prepared):
         assert loaded[key].dtype == arrays[key].dtype
 
 
+def test_load_prepared_checks_the_dataset_it_was_asked_for(prepared):
+    path, _, _ = prepared
+    assert data.load_prepared(path, dataset="wine")[1]["dataset"] == "wine"
+    with pytest.raises(ValueError, match="holds the dataset 'wine', not 'digits'"):
+        data.load_prepared(path, dataset="digits")
+
+
 def test_load_prepared_rejects_a_truncated_file(prepared):
     path, _, _ = prepared
     content = path.read_bytes()

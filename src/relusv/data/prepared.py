@@ -270,8 +270,14 @@ def save_prepared(path, arrays: Mapping[str, np.ndarray], metadata: Mapping) -> 
     return path
 
 
-def load_prepared(path) -> tuple[dict[str, np.ndarray], dict]:
+def load_prepared(path, dataset: str | None = None) -> tuple[dict[str, np.ndarray], dict]:
     """Read and check a file written by :func:`save_prepared`; return ``(arrays, metadata)``.
+
+    Parameters
+    ----------
+    path : path-like
+    dataset : str, optional
+        The dataset the file must hold (a network's configured ``dataset``).
 
     Raises
     ------
@@ -280,7 +286,8 @@ def load_prepared(path) -> tuple[dict[str, np.ndarray], dict]:
     ValueError
         Naming the file: it is truncated or corrupted, a key is missing (the expected keys are
         listed), the metadata is unreadable, or the arrays' shapes, dtypes, label range or sizes
-        disagree with each other or with the metadata.
+        disagree with each other or with the metadata; or it holds another dataset than
+        ``dataset``.
     """
     path = check_path(path, "path")
     raw = _read_npz(path, (*PREPARED_KEYS, "metadata"))
@@ -291,4 +298,7 @@ def load_prepared(path) -> tuple[dict[str, np.ndarray], dict]:
     if not isinstance(metadata, dict):
         raise ValueError(f"{path}: the metadata entry is not a JSON object")
     _check_prepared(raw, metadata, str(path))
+    if dataset is not None and metadata["dataset"] != dataset:
+        raise ValueError(f"{path} holds the dataset {metadata['dataset']!r}, not {dataset!r}: "
+                         "prepare that dataset, or give the network the data it was meant for")
     return raw, metadata
