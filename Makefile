@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CORES  ?= 2
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: venv test lint demo reproduce report bench lock clean-demo
+.PHONY: venv test lint demo gallery reproduce report bench lock clean-demo
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ lint: venv
 ## make demo: every rule of the paper's DAG, offline, on scikit-learn datasets, under demo/
 demo: venv
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml --directory demo
+
+## make gallery: the demo's figures as thumbnails in docs/gallery/ (run make demo first)
+gallery: venv
+	$(BIN)/python tools/gallery.py --out docs/gallery demo/figures demo/figures/appendix
 
 ## make reproduce CORES=N: the full paper from raw data (downloads MNIST, CIFAR-10, ...)
 reproduce: venv

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from relusv.analyses import (
     layer_inputs,
     layer_widths,
+    layer_widths_and_differences,
     network_bounds,
     random_layer_bounds,
+    widths_and_differences_over_training,
     widths_over_training,
 )
 from relusv.singular_values import relu_singular_value_bounds
-from relusv.tidy import BOUNDS, RANDOM_LAYERS, WIDTHS
-from relusv.widths import gaussian_mean_width
+from relusv.tidy import BOUNDS, RANDOM_LAYERS, WIDTH_DIFFERENCES, WIDTHS
+from relusv.widths import WidthEstimate, gaussian_mean_width, gaussian_mean_width_per_draw
 
 
 def _network(seed=0):
@@ -64,6 +67,36 @@ def test_widths_over_training_has_the_widths_columns():
     assert frame["width"].iloc[0] == gaussian_mean_width(h, n_draws=50, seed=0).value
 
 
+def test_paired_differences_share_the_draws_of_the_widths():
+    weights, x = _network()
+    split = {"correct": x[:20], "incorrect": x[20:35]}
+    checkpoints = [(1, weights, split), (3, weights, {"correct": x[:20], "incorrect": x[:0]})]
+    widths, differences = widths_and_differences_over_training("net", checkpoints, n_draws=50,
+                                                               seed=0)
+    # the widths are those of widths_over_training, bit for bit
+    pd.testing.assert_frame_equal(widths, widths_over_training("net", checkpoints, n_draws=50,
+                                                               seed=0))
+    assert tuple(differences.columns) == WIDTH_DIFFERENCES.columns
+    WIDTH_DIFFERENCES.check(differences, "differences")
+    # one row per layer at epoch 1; epoch 3 has no incorrect points, so no paired rows
+    assert differences[["layer", "epoch"]].values.tolist() == [[1, 1], [2, 1]]
+    assert (differences["n_draws"] == 50).all() and (differences["n_points"] == 15).all()
+    for layer in (1, 2):
+        draws = [gaussian_mean_width_per_draw(layer_inputs(weights, split[s])[layer], 50, seed=0)
+                 for s in ("correct", "incorrect")]
+        row = differences[differences["layer"] == layer].iloc[0]
+        paired = WidthEstimate.from_draws(draws[0] - draws[1])
+        assert (row["difference"], row["stderr"]) == (paired.value, paired.stderr)
+        w = widths[(widths["epoch"] == 1) & (widths["layer"] == layer)].set_index("subset")
+        assert row["difference"] == pytest.approx(w.loc["correct", "width"]
+                                                  - w.loc["incorrect", "width"], rel=1e-12)
+    one, paired_one = layer_widths_and_differences("net", 1, weights, split, n_draws=50, seed=0)
+    pd.testing.assert_frame_equal(one, widths.iloc[:4])
+    pd.testing.assert_frame_equal(paired_one, differences)
+    none = widths_and_differences_over_training("net", checkpoints[1:], n_draws=5, seed=0)[1]
+    assert none.empty and tuple(none.columns) == WIDTH_DIFFERENCES.columns
+
+
 def test_random_layer_bounds_has_the_random_layer_columns_and_is_seeded():
     kwargs = dict(layers_per_shape=2, n_points=100, steps=5, learning_rate=0.1, n_threads=1)
     frame = random_layer_bounds([(3, 2), (2, 4)], seed=1, **kwargs)
@@ -73,4 +106,21 @@ def test_random_layer_bounds_has_the_random_layer_columns_and_is_seeded():
     assert len(frame) == 2 * 2 + 2 * 2  # layers x ranks, per shape
     pd.testing.assert_frame_equal(frame, random_layer_bounds([(3, 2), (2, 4)], seed=1, **kwargs))
     other = random_layer_bounds([(3, 2), (2, 4)], seed=2, **kwargs)
-    assert not np.array_equal(frame["bound"], other["bound"])
+    assert not np.array_equal(frame["bound_sample"], other["bound_sample"])
+    # the refined bound looks beyond the sample and never exceeds sigma_k (Lemma 5)
+    assert (frame["bound_refined"] >= frame["bound_sample"]).all()
+    assert (frame["bound_refined"] <= frame["singular_value"] + 1e-12).all()
+
+
+def test_the_ascent_finds_errors_the_sample_misses():
+    from relusv.analyses import _worst_error_on_sphere
+    from relusv.singular_values import sample_unit_sphere
+
+    W = np.random.default_rng(0).standard_normal((20, 20)) / np.sqrt(20)
+    U, s, Vt = np.linalg.svd(W)
+    L = (U[:, :5] * s[:5]) @ Vt[:5]  # the rank-5 SVD truncation: error at most sigma_5
+    points = sample_unit_sphere(500, 20, seed=1)
+    on_sample = np.linalg.norm(np.maximum(points @ W.T, 0) - np.maximum(points @ L.T, 0),
+                               axis=1).max()
+    found = _worst_error_on_sphere(W, L, points)
+    assert on_sample < found <= s[5] + 1e-9

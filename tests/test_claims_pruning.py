@@ -13,7 +13,7 @@ from test_claims_spectral import REQUIRED_KEYS, by_id
 
 from relusv import claims as C
 from relusv.paper import CLAIMS, PAPER_NUMBERS
-from relusv.tidy import permanent_drop_iteration
+from relusv.tidy import last_iteration_before_drop, permanent_drop_iteration
 
 # ---------------------------------------------------------------------------------------------
 # C6-C8: harmonic pruning, parameter counts, from scratch
@@ -77,6 +77,37 @@ def test_permanent_drop_iteration():
         permanent_drop_iteration([0, 1], [0.5])
 
 
+def test_last_iteration_before_drop_is_the_papers_n_and_its_ranks():
+    frame = pruning_frame("m")  # 0.95 down to rank sum 3 (iteration 21), 0.1 from then on
+    assert last_iteration_before_drop(frame) == (21, (1, 1, 1))
+    shuffled = frame.sample(frac=1.0, random_state=0)
+    shuffled.loc[shuffled.index[3], "test_accuracy"] = np.nan  # ignored, like the drop's
+    assert last_iteration_before_drop(shuffled, 0.5) == (21, (1, 1, 1))
+    # a recovery above the threshold moves N to the last iteration at or above it
+    recovered = frame.copy()
+    recovered.loc[recovered["iteration"] == 23, "test_accuracy"] = 0.5
+    assert last_iteration_before_drop(recovered) == (23, tuple(
+        int(v) for v in recovered.loc[23, ["rank_1", "rank_2", "rank_3"]]))
+    assert last_iteration_before_drop(frame, 0.05) is None  # never below 5 %
+    assert last_iteration_before_drop(pruning_frame("m", accuracy=lambda s: 0.3)) is None
+    with pytest.raises(ValueError, match="missing columns"):
+        last_iteration_before_drop(frame.drop(columns="test_accuracy"))
+
+
+@pytest.mark.parametrize("drop_rank_sum", [3, 10, 17])
+def test_c6_reports_the_n_and_ranks_of_the_tidy_helper(drop_rank_sum):
+    # the number Figure 5 marks (relusv.tidy.last_iteration_before_drop) is the claim's number
+    frame = pruning_frame("mnist", accuracy=lambda s: 0.95 if s >= drop_rank_sum else 0.2)
+    claim = pruning_claims({"mnist": frame},
+                           summaries={"mnist": pruned_summary("mnist", "mnist")})["C6"]
+    net = claim["measured"]["networks"]["mnist"]
+    n, ranks = last_iteration_before_drop(frame, 0.5)
+    assert (net["drop_after_iteration"], tuple(net["ranks_before_drop"])) == (n, ranks)
+    assert net["first_iteration_below_threshold"] == n + 1
+    assert sum(ranks) == drop_rank_sum
+    assert f"after iteration {n}; before that drop the ranks were {ranks}" in claim["summary"]
+
+
 def test_pruning_claims_hold_on_data_built_for_them():
     claims = pruning_claims(
         {"cifar": pruning_frame("cifar"), "mnist": pruning_frame("mnist")},
@@ -98,9 +129,11 @@ def test_pruning_claims_hold_on_data_built_for_them():
     assert mnist["largest_drop"] == 0.0
     # accuracy is 0.95 down to rank sum 3, below 50 % from rank sum 2 on (iteration 22)
     assert mnist["first_iteration_below_threshold"] == 22
-    assert mnist["last_iteration_at_or_above_threshold"] == 21
-    assert sum(mnist["ranks_there"]) == 3 and sum(mnist["ranks_at_drop"]) == 2
-    assert "after iteration 21" in c6["summary"] and "268" in c6["summary"]
+    assert mnist["drop_after_iteration"] == 21 and mnist["ranks_before_drop"] == [1, 1, 1]
+    assert mnist["parameters_before_drop"] == 500 + 40 * 3
+    assert ("mnist: drops permanently below 50.0 % after iteration 21; before that drop the "
+            "ranks were (1, 1, 1)") in c6["summary"]
+    assert "after iteration ~268, ranks ~(18, 8, 6)" in c6["summary"]
     c7 = claims["C7"]["measured"]
     assert (c7["double_parameters"], c7["dense_parameters"]) == (61_206, 328_510)
     c8 = claims["C8"]

@@ -7,7 +7,13 @@ import json
 import numpy as np
 import pytest
 from test_claims_pruning import pruned_summary, pruning_frame, scratch_frame
-from test_claims_spectral import bounds_frame, measurable, random_frame, widths_frame
+from test_claims_spectral import (
+    bounds_frame,
+    differences_frame,
+    measurable,
+    random_frame,
+    widths_frame,
+)
 
 from relusv import claims as C
 
@@ -33,7 +39,7 @@ def _table_rows(markdown):
 
 def test_write_claims_round_trips_and_has_one_row_per_claim(tmp_path):
     claims = C.evaluate_claims(random_frame(), {"n": bounds_frame("n")}, {"n": widths_frame("n")},
-                               measurable("n"))
+                               measurable("n"), width_differences={"n": differences_frame("n")})
     json_path, md_path = tmp_path / "results" / "claims.json", tmp_path / "figures" / "claims.md"
     written = C.write_claims(claims, json_path, md_path)
     text = json_path.read_text()
@@ -86,7 +92,7 @@ def test_write_claims_rejects_malformed_claims(tmp_path):
 
 def test_all_eight_claims_write_together(tmp_path):
     first = C.evaluate_claims(random_frame(), {"n": bounds_frame("n")}, {"n": widths_frame("n")},
-                              measurable("n"))
+                              measurable("n"), width_differences={"n": differences_frame("n")})
     later = C.evaluate_pruning_claims({"m": pruning_frame("m")}, {"m": scratch_frame("m")},
                                       {"m": pruned_summary("m", "mnist")})
     written = C.write_claims(first + later, tmp_path / "c.json", tmp_path / "c.md")

@@ -19,8 +19,16 @@ REQUIRED_KEYS = {"id", "statement", "where", "measured", "holds", "checked_on", 
 # ---------------------------------------------------------------------------------------------
 
 
-def random_frame(ratio=lambda k, K: 0.5, shapes=((3, 3), (4, 4), (5, 3))):
-    """Random-layer table with bound_k = ratio(k, K) * sigma_k, sigma strictly decreasing."""
+def rising(k, K):
+    """bound/sigma from 0.3 at k = 0 to 0.7 at k = K - 1: the relative gain is largest at low k."""
+    return 0.3 + 0.4 * k / max(K - 1, 1)
+
+
+def random_frame(ratio=rising, sample_ratio=None, shapes=((3, 3), (4, 4), (5, 3))):
+    """Figure 2's table (the columns of the refined-bound RANDOM_LAYERS) with bound_refined_k =
+    ratio(k, K) * sigma_k and bound_sample_k = sample_ratio(k, K) * sigma_k (default: 0.9 of
+    the refined bound), sigma strictly decreasing."""
+    sample_ratio = sample_ratio or (lambda k, K: 0.9 * ratio(k, K))
     rows = []
     for m, n in shapes:
         K = min(m, n)
@@ -28,7 +36,9 @@ def random_frame(ratio=lambda k, K: 0.5, shapes=((3, 3), (4, 4), (5, 3))):
             sigma = np.linspace(3.0, 0.5, K) * (1 + layer)
             for k in range(K):
                 rows.append({"shape": f"{m}x{n}", "m": m, "n": n, "layer": layer, "k": k,
-                             "bound": ratio(k, K) * sigma[k], "singular_value": sigma[k]})
+                             "singular_value": sigma[k],
+                             "bound_sample": sample_ratio(k, K) * sigma[k],
+                             "bound_refined": ratio(k, K) * sigma[k]})
     return pd.DataFrame(rows)
 
 
@@ -56,6 +66,17 @@ def widths_frame(network, level=lambda layer, subset: layer * (2.0 if subset == 
     return pd.DataFrame(rows)
 
 
+def differences_frame(network, difference=lambda layer, epoch: layer * (1 + epoch / 10),
+                      stderr=lambda layer, epoch: 0.1, epochs=(0, 5, 10), layers=LAYERS):
+    """Paired width differences (WIDTH_DIFFERENCES); by default those of :func:`widths_frame`'s
+    widths (correct - incorrect), with a paired standard error of 0.1."""
+    return pd.DataFrame([
+        {"network": network, "layer": layer, "epoch": epoch,
+         "difference": difference(layer, epoch), "stderr": stderr(layer, epoch),
+         "n_draws": 100, "n_points": 40}
+        for layer in layers for epoch in epochs])
+
+
 def measurable(*networks):
     return {n: {"network": n, "pool": "test", "n_correct_available": 900,
                 "n_incorrect_available": 100, "size": 100, "measurable": True, "reason": None}
@@ -66,13 +87,16 @@ def by_id(claims):
     return {claim["id"]: claim for claim in claims}
 
 
-def evaluate(random=None, bounds=None, widths=None, subsets=None, **kw):
+def evaluate(random=None, bounds=None, widths=None, subsets=None, differences=None, **kw):
     nets = ("net_a", "net_b")
     random = random_frame() if random is None else random
     bounds = {n: bounds_frame(n) for n in nets} if bounds is None else bounds
     widths = {n: widths_frame(n) for n in nets} if widths is None else widths
     subsets = measurable(*nets) if subsets is None else subsets
-    return by_id(C.evaluate_claims(random, bounds, widths, subsets, **kw))
+    differences = ({n: differences_frame(n) for n in widths} if differences is None
+                   else differences)
+    return by_id(C.evaluate_claims(random, bounds, widths, subsets,
+                                   width_differences=differences, **kw))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,7 +119,10 @@ def test_every_claim_holds_on_data_built_for_it():
     layer3 = claims["C5"]["measured"]["networks"]["net_b"]["layers"]["3"]
     assert layer3["width_correct"] == pytest.approx(12.0)
     assert layer3["width_incorrect"] == pytest.approx(6.0)
-    assert layer3["z"] == pytest.approx(6.0 / np.sqrt(0.02))
+    assert layer3["paired_difference"] == pytest.approx(6.0)
+    assert layer3["paired_z"] == pytest.approx(60.0)
+    assert layer3["z_independent_draws"] == pytest.approx(6.0 / np.sqrt(0.02))
+    assert claims["C1"]["measured"]["judged_on"] == "bound_refined"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,50 +130,91 @@ def test_every_claim_holds_on_data_built_for_it():
 # ---------------------------------------------------------------------------------------------
 
 
-def test_c1_fails_when_a_bound_exceeds_its_singular_value():
+def test_c1_fails_when_a_refined_bound_exceeds_its_singular_value():
     frame = random_frame()
-    frame.loc[4, "bound"] = frame.loc[4, "singular_value"] * (1 + 1e-6)
+    frame.loc[4, "bound_refined"] = frame.loc[4, "singular_value"] * (1 + 1e-6)
     claim = evaluate(random=frame)["C1"]
     assert claim["holds"] is False
     assert claim["measured"]["lemma5_violations"] == 1
+    assert claim["measured"]["lemma5_violations_sample"] == 0
     assert claim["measured"]["much_lower_holds"] and claim["measured"]["low_k_holds"]
+
+
+def test_c1_reports_but_does_not_judge_the_sample_bound():
+    frame = random_frame()
+    frame.loc[4, "bound_sample"] = frame.loc[4, "singular_value"] * 1.1
+    claim = evaluate(random=frame)["C1"]
+    assert claim["holds"] is True
+    assert claim["measured"]["lemma5_violations_sample"] == 1
+    assert claim["measured"]["lemma5_holds_sample"] is False
+    # much lower on the sample bound, not on the refined one: the refined one decides
+    loose = evaluate(random=random_frame(ratio=lambda k, K: 0.9 + 0.08 * k / (K - 1),
+                                         sample_ratio=rising))["C1"]
+    assert loose["holds"] is False and loose["measured"]["much_lower_holds"] is False
+    assert loose["measured"]["mean_ratio"] == pytest.approx(0.94)
+    assert loose["measured"]["mean_ratio_sample"] == pytest.approx(0.5)
+    assert "sample bounds 0.5" in loose["summary"]
 
 
 def test_c1_lemma5_tolerance_is_relative_and_tiny():
     frame = random_frame()
-    frame.loc[4, "bound"] = frame.loc[4, "singular_value"] + 1e-12
+    frame.loc[4, "bound_refined"] = frame.loc[4, "singular_value"] + 1e-12
     assert evaluate(random=frame)["C1"]["holds"] is True
 
 
 def test_c1_fails_when_bounds_are_not_much_lower():
-    claim = evaluate(random=random_frame(ratio=lambda k, K: 0.95))["C1"]
+    claim = evaluate(random=random_frame(ratio=lambda k, K: 0.9 + 0.08 * k / (K - 1)))["C1"]
     assert claim["holds"] is False
-    assert claim["measured"]["mean_ratio"] == pytest.approx(0.95)
+    assert claim["measured"]["mean_ratio"] == pytest.approx(0.94)
     assert claim["measured"]["lemma5_holds"] is True
     assert claim["measured"]["much_lower_holds"] is False
+    assert claim["measured"]["low_k_holds"] is True
 
 
-def test_c1_fails_when_the_gap_is_largest_at_high_k():
-    # bound close to sigma at low k, far below it at high k: the absolute gap grows with k
-    claim = evaluate(random=random_frame(ratio=lambda k, K: 0.98 if k < K / 2 else 0.0))["C1"]
+def test_c1_low_k_fails_when_bound_over_sigma_is_constant_in_k():
+    # bound = 0.6 sigma at every k: the absolute gap 0.4 sigma_k is larger at low k because
+    # sigma_k is, but the relative gain 1 - bound/sigma is the same everywhere
+    claim = evaluate(random=random_frame(ratio=lambda k, K: 0.6))["C1"]
     assert claim["holds"] is False
     assert claim["measured"]["low_k_holds"] is False
-    assert claim["measured"]["low_k_gap_fraction"] == 0.0
-    assert claim["measured"]["lemma5_holds"] is True
+    assert claim["measured"]["low_k_gain_fraction"] == 0.0
+    assert claim["measured"]["lemma5_holds"] and claim["measured"]["much_lower_holds"]
+    for layers in claim["measured"]["layers"].values():
+        for entry in layers.values():
+            assert entry["mean_gap_low_k"] > entry["mean_gap_high_k"]  # the old criterion passed
+            assert entry["mean_gain_low_k"] == pytest.approx(entry["mean_gain_high_k"])
+            assert entry["low_k_gain_exceeds_high_k"] is False
+
+
+def test_c1_low_k_holds_when_the_relative_gain_is_larger_at_low_k_in_most_layers():
+    claim = evaluate()["C1"]
+    assert claim["holds"] is True and claim["measured"]["low_k_gain_fraction"] == 1.0
+    entry = claim["measured"]["layers"]["3x3"]["0"]
+    assert entry["mean_gain_low_k"] == pytest.approx(0.7)  # k = 0: 1 - 0.3
+    assert entry["mean_gain_high_k"] == pytest.approx(0.3)  # k = 2: 1 - 0.7
+    # larger at high k: fails; in exactly half of the layers: no strict majority, fails
+    falling = evaluate(random=random_frame(ratio=lambda k, K: 0.7 - 0.4 * k / (K - 1)))["C1"]
+    assert falling["measured"]["low_k_holds"] is False
+    half = pd.concat([random_frame(shapes=((3, 3),)),
+                      random_frame(ratio=lambda k, K: 0.5, shapes=((4, 4),))])
+    split = evaluate(random=half)["C1"]
+    assert split["measured"]["low_k_gain_fraction"] == 0.5 and split["holds"] is False
 
 
 def test_c1_ignores_zero_singular_values_for_the_halves():
-    # ranks at or above rank(W) (sigma = bound = 0) must not pad the high half with zero gaps
-    frame = random_frame(ratio=lambda k, K: 0.98 if k < K / 2 else 0.0)
+    # ranks at or above rank(W) (sigma = bound = 0) must neither enter the halves nor shift them
+    frame = random_frame()
     padding = frame.groupby(["shape", "layer"], as_index=False).agg(
         m=("m", "first"), n=("n", "first"), k=("k", "max"))
     rows = []
     for extra in range(1, 6):
-        rows.append(padding.assign(k=padding["k"] + extra, bound=0.0, singular_value=0.0))
+        rows.append(padding.assign(k=padding["k"] + extra, bound_sample=0.0, bound_refined=0.0,
+                                   singular_value=0.0))
     claim = evaluate(random=pd.concat([frame, *rows], ignore_index=True))["C1"]
-    assert claim["measured"]["low_k_gap_fraction"] == 0.0
+    assert claim["measured"]["low_k_gain_fraction"] == 1.0
     assert claim["measured"]["rows_checked"] == len(frame) + 5 * len(padding)
-    assert claim["holds"] is False
+    assert claim["measured"]["layers"]["4x4"]["1"]["K"] == 4
+    assert claim["holds"] is True
 
 
 def test_c1_is_null_without_random_layers():
@@ -235,12 +303,64 @@ def test_c5_fails_when_one_layer_has_wider_incorrect_data():
         return swapped_subsets(layer, subset) if layer == 2 else layer * (
             2.0 if subset == "correct" else 1.0)
 
+    def paired(layer, epoch):
+        return (-1.0 if layer == 2 else 1.0) * layer * (1 + epoch / 10)
+
     widths = {"net_a": widths_frame("net_a"), "net_b": widths_frame("net_b", one_layer)}
-    claim = evaluate(widths=widths)["C5"]
+    differences = {"net_a": differences_frame("net_a"),
+                   "net_b": differences_frame("net_b", paired)}
+    claim = evaluate(widths=widths, differences=differences)["C5"]
     assert claim["holds"] is False
-    assert claim["measured"]["networks"]["net_b"]["layers"]["2"]["correct_greater"] is False
+    layer2 = claim["measured"]["networks"]["net_b"]["layers"]["2"]
+    assert layer2["holds"] is False and layer2["paired_difference"] == pytest.approx(-4.0)
     assert claim["measured"]["fraction_networks"] == 0.5
     assert claim["measured"]["fraction_layer_checkpoints"] == pytest.approx(5 / 6)
+
+
+def test_c5_is_judged_on_the_paired_difference_at_two_standard_errors():
+    # the point estimates differ (by 2.0 in layer 1 at the final checkpoint, an independent-draws
+    # z of 14) in both cases; only the paired standard error decides
+    def layer1(se):
+        return lambda layer, epoch: se if layer == 1 else 0.1
+
+    within = evaluate(differences={n: differences_frame(n, stderr=layer1(1.01))
+                                   for n in ("net_a", "net_b")})["C5"]
+    assert within["holds"] is False
+    entry = within["measured"]["networks"]["net_a"]["layers"]["1"]
+    assert entry["difference_of_widths"] == pytest.approx(2.0)
+    assert entry["z_independent_draws"] == pytest.approx(2.0 / np.sqrt(0.02))
+    assert entry["paired_difference"] == pytest.approx(2.0)
+    assert entry["paired_z"] == pytest.approx(2.0 / 1.01) and entry["holds"] is False
+    beyond = evaluate(differences={n: differences_frame(n, stderr=layer1(0.99))
+                                   for n in ("net_a", "net_b")})["C5"]
+    assert beyond["holds"] is True
+    assert beyond["measured"]["networks"]["net_a"]["layers"]["1"]["holds"] is True
+    assert "2 stderr(d)" in beyond["note"] and "assumes independent draws" in beyond["note"]
+
+
+def test_c5_judges_the_final_checkpoint_of_the_differences():
+    # within the noise at epochs 0 and 5, clear at the final epoch 10
+    def noisy_early(layer, epoch):
+        return 10.0 if epoch < 10 else 0.1
+
+    claim = evaluate(differences={n: differences_frame(n, stderr=noisy_early)
+                                  for n in ("net_a", "net_b")})["C5"]
+    assert claim["holds"] is True
+    assert claim["measured"]["networks"]["net_a"]["final_epoch"] == 10
+    assert claim["measured"]["networks"]["net_a"]["checkpoint_fraction"] == pytest.approx(1 / 3)
+
+
+def test_c5_without_paired_differences_is_not_measurable():
+    claim = evaluate(differences={"net_a": differences_frame("net_a")})["C5"]
+    assert claim["holds"] is True and claim["checked_on"] == ["net_a"]
+    assert claim["not_measurable"] == [
+        {"network": "net_b", "reason": "no paired width differences for this network"}]
+    none = evaluate(differences={})["C5"]
+    assert none["holds"] is None
+    one_draw = evaluate(differences={n: differences_frame(n, stderr=lambda la, e: np.nan)
+                                     for n in ("net_a", "net_b")})["C5"]
+    assert one_draw["holds"] is None
+    assert "fewer than two draws" in one_draw["not_measurable"][0]["reason"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,7 +414,7 @@ def test_no_inputs_give_null_everywhere_without_crashing():
 
 def test_evaluate_claims_checks_inputs():
     with pytest.raises(ValueError, match="missing columns"):
-        C.evaluate_claims(random_frame().drop(columns="bound"), {}, {}, {})
+        C.evaluate_claims(random_frame().drop(columns="bound_refined"), {}, {}, {})
     bad = bounds_frame("net")
     bad.loc[0, "subset"] = "maybe"
     with pytest.raises(ValueError, match="unknown subset"):
@@ -309,5 +429,8 @@ def test_evaluate_claims_checks_inputs():
         C.evaluate_claims(None, {}, {"net": widths_frame("net").drop(columns="stderr")}, {})
     with pytest.raises(ValueError, match="dict of network name"):
         C.evaluate_claims(None, bounds_frame("net"), {}, {})
+    with pytest.raises(ValueError, match=r"width_differences\['net'\] is missing columns"):
+        C.evaluate_claims(None, {}, {}, {}, width_differences={
+            "net": differences_frame("net").drop(columns="stderr")})
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from relusv import plotting
+from relusv import plotting, tidy
 
 LAYERS = (1, 2, 3)
 #: Correct data is drawn at values >= CORRECT_FLOOR, incorrect data below it, so a test can tell
@@ -72,10 +73,9 @@ def random_frame(shapes=("2x2", "3x3", "4x2"), layers=(0, 1)):
         for layer in layers:
             sigma = np.linalg.svd(rng.normal(size=(m, n)), compute_uv=False)
             for k, s in enumerate(sigma):
-                rows.append(
-                    {"shape": shape, "m": m, "n": n, "layer": layer, "k": k,
-                     "bound": 0.5 * s, "singular_value": s}
-                )
+                row = {"shape": shape, "m": m, "n": n, "layer": layer, "k": k,
+                       "singular_value": s, "bound_sample": 0.4 * s, "bound_refined": 0.5 * s}
+                rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -278,9 +278,35 @@ def test_figure2_first_layer_opaque_others_faint():
     fig = plotting.plot_random_layers(random_frame(shapes=("3x3",), layers=(0, 1, 2)))
     ax = fig.axes[0]
     alphas = sorted((line.get_alpha() or 1.0) for line in ax.get_lines())
-    assert alphas.count(1.0) == 2  # sigma and bound of layer 0
-    assert len(alphas) == 6
+    assert alphas.count(1.0) == 2  # sigma and the refined bound of layer 0
+    assert len(alphas) == 9  # three curves for each of three layers
     assert "3x3" in ax.get_title(loc="left")
+
+
+def test_figure2_draws_sigma_the_papers_bound_and_the_refined_bound():
+    frame = random_frame(shapes=("3x3",), layers=(0,))
+    fig = plotting.plot_random_layers(frame)
+    lines = _by_gid(fig.axes[0], "")
+    sigma, sample, refined = (lines[f"{g}/3x3/layer0"]
+                              for g in ("sigma", "bound_sample", "bound_refined"))
+    np.testing.assert_allclose(sigma.get_ydata(), frame["singular_value"])
+    np.testing.assert_allclose(sample.get_ydata(), frame["bound_sample"])
+    np.testing.assert_allclose(refined.get_ydata(), frame["bound_refined"])
+    assert (sigma.get_linestyle(), sample.get_linestyle(), refined.get_linestyle()) == (
+        ":", "--", "-")
+    assert sample.get_alpha() < 1.0 and refined.get_linewidth() > sample.get_linewidth()
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == [r"$\sigma_k$ (linear)", "paper's bound (worst on the sample)",
+                      "refined bound (worst found on the sphere)"]
+
+
+def test_integer_axes_have_integer_ticks():
+    bounds = bounds_frame(width=16)
+    fig = plotting.plot_relu_singular_values({"net_a": bounds})
+    fig.canvas.draw()
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
 
 
 def test_plot_functions_check_their_inputs():
@@ -291,7 +317,7 @@ def test_plot_functions_check_their_inputs():
     with pytest.raises(ValueError, match="n_points"):
         plotting.plot_relu_layer(W, n_points=0)
     with pytest.raises(ValueError, match="missing columns"):
-        plotting.plot_random_layers(random_frame().drop(columns="bound"))
+        plotting.plot_random_layers(random_frame().drop(columns="bound_refined"))
     with pytest.raises(ValueError, match="no rows"):
         plotting.plot_random_layers(random_frame().iloc[0:0])
     with pytest.raises(ValueError, match="non-empty dict"):
@@ -424,21 +450,22 @@ def test_figure5_draws_ranks_in_layer_colours_and_accuracy_on_the_twin():
     assert matplotlib.colors.to_rgba(accuracy.get_color()) == matplotlib.colors.to_rgba("black")
 
 
-def test_figure5_marks_the_first_iteration_below_half_for_good():
+def test_figure5_marks_the_last_iteration_before_the_permanent_drop():
     frame = pruning_frame("net", fail_below=3)
     # a dip below 50 % that recovers must not be marked
     frame.loc[5, "test_accuracy"] = 0.3
-    expected = int(frame.loc[frame["rank_1"] + frame["rank_2"] + frame["rank_3"] < 3,
-                             "iteration"].min())
+    expected, ranks = tidy.last_iteration_before_drop(frame, 0.5)
+    first_below = int(frame.loc[frame["rank_1"] + frame["rank_2"] + frame["rank_3"] < 3,
+                                "iteration"].min())
+    assert expected == first_below - 1
     fig = plotting.plot_harmonic_pruning({"net": frame})
     ax = fig.axes[0]
     marks = _by_gid(ax, "permanent_drop")
     assert list(marks) == ["permanent_drop"]
     assert list(marks["permanent_drop"].get_xdata()) == [expected, expected]
-    row = frame.loc[frame["iteration"] == expected].iloc[0]
-    ranks = f"{row['rank_1']}, {row['rank_2']}, {row['rank_3']}"
     labels = [t.get_text() for t in _twin_of(fig, ax).texts]
-    assert labels == [f"iteration {expected}\nranks ({ranks})"]
+    assert labels == [f"below 50% after iteration {expected}\n"
+                      f"ranks before the drop ({', '.join(map(str, ranks))})"]
 
 
 def test_figure5_without_a_permanent_drop_has_no_mark():
@@ -496,3 +523,33 @@ def test_draw_figure_applies_the_config_style_and_saves_at_its_dpi(tmp_path):
     with Image.open(png) as image:
         assert round(image.info["dpi"][0]) == 72
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+GALLERY = Path(__file__).resolve().parents[1] / "tools" / "gallery.py"
+
+
+def test_gallery_writes_thumbnails_at_most_800_px_wide(tmp_path):
+    figures = tmp_path / "figures"
+    appendix = figures / "appendix"
+    appendix.mkdir(parents=True)
+    style = {"context": "paper", "font_scale": 1.0, "dpi": 300}  # 7 in x 300 dpi = 2100 px
+    plotting.draw_figure(style, figures / "fig1.pdf", figures / "fig1.png",
+                         plotting.plot_relu_layer, W, n_points=60)
+    Image.new("RGB", (400, 300), "white").save(appendix / "net_c.png")
+    out = tmp_path / "gallery"
+    subprocess.run([sys.executable, str(GALLERY), "--out", str(out), str(figures),
+                    str(appendix)], check=True, capture_output=True)
+    with Image.open(out / "fig1.png") as image:
+        assert image.width == 800
+        with Image.open(figures / "fig1.png") as original:
+            assert image.width / image.height == pytest.approx(
+                original.width / original.height, rel=0.01)
+    with Image.open(out / "appendix_net_c.png") as image:
+        assert image.size == (400, 300)  # small ones keep their size
+    index = (out / "index.md").read_text()
+    assert "![fig1](fig1.png)" in index and "![appendix_net_c](appendix_net_c.png)" in index
+    empty = tmp_path / "none"
+    empty.mkdir()
+    failed = subprocess.run([sys.executable, str(GALLERY), "--out", str(out), str(empty)],
+                            capture_output=True, text=True)
+    assert failed.returncode != 0 and "make demo" in failed.stderr

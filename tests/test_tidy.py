@@ -18,8 +18,9 @@ from relusv._validation import (
 from relusv.paper import CLAIMS, PAPER_NUMBERS, SECTION_VC_ARCHITECTURES, architecture_name
 from relusv.parameter_counts import dense_mlp_parameter_count, double_mlp_parameter_count
 
-TABLES = [tidy.RANDOM_LAYERS, tidy.BOUNDS, tidy.WIDTHS, tidy.PRUNING, tidy.BASELINES,
-          tidy.FROM_SCRATCH_RUNS, tidy.FROM_SCRATCH_SUMMARY]
+TABLES = [tidy.RANDOM_LAYERS, tidy.BOUNDS, tidy.WIDTHS, tidy.WIDTH_DIFFERENCES, tidy.PRUNING,
+          tidy.BASELINES, tidy.FROM_SCRATCH_RUNS, tidy.FROM_SCRATCH_SUMMARY, tidy.NETWORKS,
+          tidy.FROM_SCRATCH_TABLE]
 
 
 @pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)

@@ -15,6 +15,7 @@ from relusv.widths import (
     WidthEstimate,
     gaussian_mean_width,
     gaussian_mean_width_lp,
+    gaussian_mean_width_per_draw,
     gaussian_to_spherical_factor,
     linear_operator_gaussian_mean_width,
     spherical_mean_width,
@@ -447,3 +448,37 @@ def test_bad_matrix(matrix, message):
 def test_bad_operator_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         linear_operator_gaussian_mean_width(np.eye(2), **kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# Per-draw widths and paired differences (claim C5)
+# --------------------------------------------------------------------------------------------
+
+
+def test_per_draw_widths_are_the_draws_the_estimate_averages():
+    points = np.random.default_rng(4).normal(size=(50, 6))
+    draws = gaussian_mean_width_per_draw(points, 30, seed=8, chunk_size=7)
+    assert draws.shape == (30,)
+    # bit for bit: the estimate is this summary of these draws
+    assert WidthEstimate.from_draws(draws) == gaussian_mean_width(points, 30, seed=8, chunk_size=7)
+    np.testing.assert_array_equal(draws, widths._closed_form_per_draw(
+        points, 30, np.random.default_rng(8), 7, spherical=False))
+    single = WidthEstimate.from_draws(draws[:1])
+    assert single.n_draws == 1 and math.isnan(single.stderr) and single.value == draws[0]
+    with pytest.raises(ValueError, match="n_draws"):
+        gaussian_mean_width_per_draw(points, 0, seed=8)
+
+
+def test_paired_difference_over_shared_draws_has_the_smaller_stderr():
+    # b is a plus a little noise: the two widths move together from draw to draw, so the paired
+    # standard error is far below sqrt(se_a^2 + se_b^2) of independent draws
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(80, 10))
+    b = a * 0.97 + 0.01 * rng.normal(size=a.shape)
+    draws_a = gaussian_mean_width_per_draw(a, 200, seed=3)
+    draws_b = gaussian_mean_width_per_draw(b, 200, seed=3)
+    paired = WidthEstimate.from_draws(draws_a - draws_b)
+    ea, eb = gaussian_mean_width(a, 200, seed=3), gaussian_mean_width(b, 200, seed=3)
+    assert paired.value == pytest.approx(ea.value - eb.value, rel=1e-12)
+    assert paired.stderr < 0.2 * math.hypot(ea.stderr, eb.stderr)
+    assert paired.stderr == pytest.approx(np.std(draws_a - draws_b, ddof=1) / math.sqrt(200))

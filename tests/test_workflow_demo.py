@@ -27,6 +27,7 @@ CSV_COLUMNS = {
     "results/random_layers/bounds.csv": list(tidy.RANDOM_LAYERS.columns),
     **{f"results/bounds/{n}.csv": list(tidy.BOUNDS.columns) for n in NETWORKS},
     **{f"results/widths/{n}.csv": list(tidy.WIDTHS.columns) for n in NETWORKS},
+    **{f"results/widths/{n}_paired.csv": list(tidy.WIDTH_DIFFERENCES.columns) for n in NETWORKS},
     **{f"results/pruning/{n}/harmonic_pruning.csv": "pruning" for n in PRUNED},
     **{f"results/pruning/{n}/baselines.csv": list(tidy.BASELINES.columns) for n in PRUNED},
     "figures/tables/table1.csv": None,

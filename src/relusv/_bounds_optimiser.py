@@ -32,7 +32,8 @@ of a :class:`relusv.singular_values.ReluSingularValueBounds`. How the computatio
   with the smallest float32 max-error are kept; at the end that iterate (scaled back) and the
   SVD start are evaluated in float64 on the original ``X`` and the smaller value is reported. A
   reported bound is therefore a float64 evaluation of an actual rank-``k`` approximant, however
-  the float32 arithmetic went.
+  the float32 arithmetic went, and that approximant is returned (its factors ``U``, ``V`` and
+  its bias ``c``), so that anyone can recompute the bound.
 - Buckets run in parallel on worker threads (``n_threads``), with BLAS pinned to one thread
   through ``threadpoolctl`` when it is installed. Every bucket's arithmetic is then the same for
   any number of threads, and the results are bitwise reproducible.
@@ -172,6 +173,7 @@ def _compute_bounds_unpinned(
     rng: np.random.Generator,
     n_threads: int,
     drop_null_directions: bool,
+    starts: dict | None = None,
 ) -> dict:
     """:func:`compute_bounds` with BLAS threading as it is."""
     m, n = W.shape
@@ -191,7 +193,13 @@ def _compute_bounds_unpinned(
     # For k >= rank(W), L = W (and c = b) is admissible: error 0.
     features = (X @ Vt_w[:rank_w].T) * sigma[:rank_w]  # (N, rank(W)): Sigma_k V_k^T x
     svd_bounds = {}
+    # The approximant of each rank's raw bound, as factors (U (m, j), V (j, n), c or None) with
+    # L = U V: the SVD start, replaced below by the best Adam iterate where that one is better.
+    # For k >= rank(W) the truncation at rank(W), whose error is 0 up to float64 rounding.
+    factors = {}
     for k in rank_list:
+        j = min(k, rank_w)
+        factors[k] = (U_w[:, :j], sigma[:j, None] * Vt_w[:j], bias)
         if k < rank_w:
             svd_bounds[k] = _max_error(features[:, :k], U_w[:, :k], bias, targets)
         else:
@@ -249,6 +257,7 @@ def _compute_bounds_unpinned(
                     U_full,
                     V_full,
                     b / s_out if has_bias else None,
+                    warm=[_internal_start(starts, k, factor, P, s_out) for k in chunk],
                     free_bias=free_bias,
                     lr_scales=scales,
                     relative_lr=[learning_rate * svd_bounds[k] / e_ref for k in chunk],
@@ -272,6 +281,7 @@ def _compute_bounds_unpinned(
                 if value < raw[k]:
                     raw[k] = value
                     best_steps[k] = int(best_step[i])
+                    factors[k] = (U_k, V_k, c)
                 else:
                     best_steps[k] = 0
 
@@ -291,7 +301,17 @@ def _compute_bounds_unpinned(
         approximant_bias=("free" if free_bias else "fixed") if has_bias else None,
         n_points=n_points,
         data_rank=d,
+        factors=tuple(factors[k] for k in rank_list),
     )
+
+
+def _internal_start(starts: dict | None, k: int, factor: float, P: np.ndarray, s_out: float):
+    """Rank ``k``'s warm start ``(U (m, k), V (k, n), c)`` in the normalised coordinates of the
+    optimisation (``V`` in the principal axes ``P`` of the data), or None to start at the SVD."""
+    if not starts or k not in starts:
+        return None
+    U, V, c = starts[k]
+    return U * factor, (V * factor) @ P, None if c is None else c / s_out
 
 
 def _bucket_setup(
@@ -301,6 +321,7 @@ def _bucket_setup(
     V_full: np.ndarray,
     b: np.ndarray | None,
     *,
+    warm: list,
     free_bias: bool,
     lr_scales: tuple[float, float, float],
     relative_lr: list[float],
@@ -312,7 +333,9 @@ def _bucket_setup(
     Returns ``U (K, m, Ra)``, ``V (K, Ra, da)``, their 0/1 masks and their step sizes
     (``(K, 1, Ra)`` and ``(K, 1, 1)``), all float32. With a bias, column ``R`` of ``U`` is ``c``
     and row ``R`` of ``V`` is the unit vector of the constant input coordinate (``A``'s last
-    column), so that ``Z = A V^T U^T`` includes ``+ c``; that row is never updated.
+    column), so that ``Z = A V^T U^T`` includes ``+ c``; that row is never updated. ``warm``:
+    per rank None (start at the truncated SVD ``U_full``, ``V_full``, ``c = b``) or a warm start
+    ``(U (m, k), V (k, d), c or None)`` in the normalised coordinates.
     """
     K = len(ranks)
     m = U_full.shape[0]
@@ -327,14 +350,17 @@ def _bucket_setup(
     lr_U = np.zeros((K, 1, Ra), dtype=np.float32)
     lr_V = np.zeros((K, 1, 1), dtype=np.float32)
     for i, k in enumerate(ranks):  # set-up only; the Adam steps have no loop over ranks
-        U[i, :, :k] = U_full[:, :k]
-        V[i, :k, :d] = V_full[:k]
+        if warm[i] is None:
+            U[i, :, :k] = U_full[:, :k]
+            V[i, :k, :d] = V_full[:k]
+        else:
+            U[i, :, :k], V[i, :k, :d] = warm[i][0], warm[i][1]
         mask_U[i, :, :k] = 1.0
         mask_V[i, :k, :d] = 1.0
         lr_U[i, 0, :k] = relative_lr[i] * scale_u
         lr_V[i] = relative_lr[i] * scale_v
         if has_bias:
-            U[i, :, R] = b
+            U[i, :, R] = b if warm[i] is None or warm[i][2] is None else warm[i][2]
             V[i, R, d] = 1.0
             if free_bias:
                 mask_U[i, :, R] = 1.0

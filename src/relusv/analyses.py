@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from relusv.singular_values import relu_singular_value_bounds, sample_unit_sphere
-from relusv.tidy import BOUNDS, RANDOM_LAYERS, WIDTHS
-from relusv.widths import gaussian_mean_width
+from relusv.tidy import BOUNDS, RANDOM_LAYERS, SUBSETS, WIDTH_DIFFERENCES, WIDTHS
+from relusv.widths import WidthEstimate, gaussian_mean_width_per_draw
 
 log = logging.getLogger(__name__)
 
@@ -96,17 +96,66 @@ def layer_widths(network: str, epoch: int, weights, inputs_by_subset: Mapping[st
 
     The same Gaussian draws (``seed``) are used for every layer, subset and checkpoint of a
     layer width, so differences between curves are not Monte Carlo noise of different draws.
+    The widths of :func:`layer_widths_and_differences`, without the paired differences.
     """
-    rows = []
+    return layer_widths_and_differences(network, epoch, weights, inputs_by_subset,
+                                        n_draws=n_draws, seed=seed)[0]
+
+
+def layer_widths_and_differences(network: str, epoch: int, weights,
+                                 inputs_by_subset: Mapping[str, np.ndarray], *, n_draws: int,
+                                 seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The widths of :func:`layer_widths`, and per layer the paired difference correct - incorrect.
+
+    Every layer's width over each subset is the mean over the same ``n_draws`` Gaussian draws
+    (``seed``; the subsets' outputs of a layer live in the same dimension), so the difference
+    per draw ``d(g) = w_correct(g) - w_incorrect(g)`` is paired: its mean is the difference of the
+    two widths (to rounding) and its standard error (``std(d, ddof=1) / sqrt(n_draws)``) is that
+    of the paired difference, not the ``sqrt(se_c^2 + se_i^2)`` of independent draws.
+
+    Parameters
+    ----------
+    network : str
+        Name written into the ``network`` column.
+    epoch : int
+        The checkpoint, written into the ``epoch`` column.
+    weights : list of (W, b)
+        Hidden layers, ``W`` of shape ``(m, n)``.
+    inputs_by_subset : mapping of subset name to (N, n_0) array
+        Network inputs of each subset; an empty array skips the subset.
+    n_draws, seed
+        Passed to :func:`relusv.widths.gaussian_mean_width_per_draw`.
+
+    Returns
+    -------
+    (widths, differences)
+        ``widths``: the columns of :data:`relusv.tidy.WIDTHS`, one row per (subset, layer);
+        ``differences``: the columns of :data:`relusv.tidy.WIDTH_DIFFERENCES`, one row per layer
+        when both subsets have points (no rows otherwise); ``n_points`` is the size of the
+        smaller subset (the workflow draws them equally large).
+    """
+    rows, per_draw, sizes = [], {}, {}
     for subset, x in inputs_by_subset.items():
         if len(x) == 0:
             continue
         outputs = layer_inputs(weights, x)[1:]
+        sizes[subset] = len(x)
         for layer, h in enumerate(outputs, start=1):
-            estimate = gaussian_mean_width(h, n_draws=n_draws, seed=seed)
+            draws = gaussian_mean_width_per_draw(h, n_draws=n_draws, seed=seed)
+            estimate = WidthEstimate.from_draws(draws)
             rows.append((network, layer, subset, epoch, estimate.value, estimate.stderr, len(x),
                          estimate.n_draws))
-    return pd.DataFrame(rows, columns=list(WIDTHS.columns))
+            per_draw[subset, layer] = draws
+    correct, incorrect = SUBSETS
+    differences = []
+    if correct in sizes and incorrect in sizes:
+        for layer in range(1, len(weights) + 1):
+            paired = WidthEstimate.from_draws(per_draw[correct, layer]
+                                              - per_draw[incorrect, layer])
+            differences.append((network, layer, epoch, paired.value, paired.stderr,
+                                paired.n_draws, min(sizes[correct], sizes[incorrect])))
+    return (pd.DataFrame(rows, columns=list(WIDTHS.columns)),
+            pd.DataFrame(differences, columns=list(WIDTH_DIFFERENCES.columns)))
 
 
 def widths_over_training(network: str, checkpoints: Iterable[tuple[int, list, Mapping]], *,
@@ -119,12 +168,38 @@ def widths_over_training(network: str, checkpoints: Iterable[tuple[int, list, Ma
         One entry per checkpoint, in order; ``inputs_by_subset`` may change between checkpoints
         (``split_at: each_checkpoint``) or stay fixed (``split_at: final``).
     """
-    frames = []
+    return widths_and_differences_over_training(network, checkpoints, n_draws=n_draws,
+                                                seed=seed)[0]
+
+
+def widths_and_differences_over_training(
+        network: str, checkpoints: Iterable[tuple[int, list, Mapping]], *, n_draws: int,
+        seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`layer_widths_and_differences` at every checkpoint (Figure 4, claim C5).
+
+    Parameters
+    ----------
+    checkpoints : iterable of (epoch, weights, inputs_by_subset)
+        As in :func:`widths_over_training`; iterated once.
+
+    Returns
+    -------
+    (widths, differences)
+        :data:`relusv.tidy.WIDTHS` rows (those of :func:`widths_over_training`) and
+        :data:`relusv.tidy.WIDTH_DIFFERENCES` rows, one per (layer, checkpoint) with both
+        subsets, in checkpoint order.
+    """
+    frames, differences = [], []
     for epoch, weights, inputs_by_subset in checkpoints:
         log.info("%s: widths at epoch %d", network, epoch)
-        frames.append(layer_widths(network, epoch, weights, inputs_by_subset,
-                                   n_draws=n_draws, seed=seed))
-    return pd.concat(frames, ignore_index=True)
+        widths, paired = layer_widths_and_differences(network, epoch, weights, inputs_by_subset,
+                                                      n_draws=n_draws, seed=seed)
+        frames.append(widths)
+        differences.append(paired)
+    differences = [d for d in differences if not d.empty]
+    return (pd.concat(frames, ignore_index=True),
+            pd.concat(differences, ignore_index=True) if differences
+            else WIDTH_DIFFERENCES.empty())
 
 
 def random_layer_bounds(shapes: Sequence[Sequence[int]], *, layers_per_shape: int,
@@ -133,11 +208,24 @@ def random_layer_bounds(shapes: Sequence[Sequence[int]], *, layers_per_shape: in
     """Unbiased ReLU singular value bounds of random layers over the unit sphere (Figure 2).
 
     Each layer ``W`` has i.i.d. ``N(0, 1/n)`` entries; ``X`` is ``n_points`` uniform samples of the
-    unit sphere of ``R^n``, which for the small ``n`` used here sample it densely.
+    unit sphere of ``R^n``. Two bounds per rank k:
+
+    - ``bound_sample``, the paper's: the worst error over ``X`` of the approximant fitted to ``X``.
+      In 10-20 dimensions ``X`` covers the sphere sparsely, so this is a sample quantity, not a
+      bound on ``s_k``;
+    - ``bound_refined``: the worst error of the same approximant found anywhere we looked: over
+      ``X``, over a fresh held-out sample of ``n_points`` sphere points, and by projected gradient
+      ascent on the sphere from the worst held-out points (:func:`_worst_error_on_sphere`), capped
+      by ``sigma_k`` (the SVD truncation is a certified rank-k approximant with error exactly
+      ``sigma_k``, Lemma 5). Still an estimate from below of that approximant's sphere error, but
+      one evaluated off the sample.
+
     ``n_threads``: worker threads of :func:`relusv.singular_values.relu_singular_value_bounds`
-    (by default one per available core; the bounds do not depend on it).
+    (by default one per available core; the bounds do not depend on it). The held-out points come
+    from a stream of their own (``[seed, 1]``), so ``bound_sample`` does not depend on them.
     """
     rng = np.random.default_rng(seed)
+    holdout_rng = np.random.default_rng([seed, 1])
     frames = []
     for m, n in shapes:
         for layer in range(layers_per_shape):
@@ -147,9 +235,36 @@ def random_layer_bounds(shapes: Sequence[Sequence[int]], *, layers_per_shape: in
             result = relu_singular_value_bounds(W, X, steps=steps, learning_rate=learning_rate,
                                                 seed=int(rng.integers(2**31)),
                                                 n_threads=n_threads)
+            holdout = sample_unit_sphere(n_points, n, seed=int(holdout_rng.integers(2**31)))
+            refined = [
+                min(float(sigma), max(float(bound),
+                                      _worst_error_on_sphere(W, result.approximant(int(k))[0],
+                                                             holdout)))
+                for k, bound, sigma in zip(result.ranks, result.bounds,
+                                           result.linear_singular_values, strict=True)]
             frames.append(pd.DataFrame({
                 "shape": f"{m}x{n}", "m": m, "n": n, "layer": layer, "k": result.ranks,
-                "bound": result.bounds, "singular_value": result.linear_singular_values}))
+                "singular_value": result.linear_singular_values, "bound_sample": result.bounds,
+                "bound_refined": refined}))
     return pd.concat(frames, ignore_index=True)[list(RANDOM_LAYERS.columns)]
+
+
+def _worst_error_on_sphere(W: np.ndarray, L: np.ndarray, points: np.ndarray, *,
+                           starts: int = 32, steps: int = 200, step_size: float = 0.05) -> float:
+    """The largest ``||relu(W x) - relu(L x)||`` found over ``points`` and by projected gradient
+    ascent on the unit sphere from the ``starts`` worst of them (``points``: (N, n), unit rows)."""
+    def errors(x):
+        return np.linalg.norm(np.maximum(x @ W.T, 0.0) - np.maximum(x @ L.T, 0.0), axis=1)
+
+    found = errors(points)
+    best = float(found.max())
+    x = points[np.argsort(found)[-starts:]].copy()
+    for _ in range(steps):
+        a, z = x @ W.T, x @ L.T
+        r = np.maximum(a, 0.0) - np.maximum(z, 0.0)
+        x = x + step_size * ((r * (a > 0)) @ W - (r * (z > 0)) @ L)
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        best = max(best, float(errors(x).max()))
+    return best
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -96,6 +96,10 @@ class ReluSingularValueBounds:
         Number of points ``N`` in ``X``.
     data_rank : int
         ``d``, the numerical rank of ``X`` (the number of principal-axis coordinates optimised).
+    factors : tuple of (U, V, c)
+        Per rank, the approximant of ``raw_bounds``: ``L = U V`` with ``U: (m, j)``,
+        ``V: (j, n)``, ``j <= k`` (float64), and its bias ``c: (m,)`` or None. Use
+        :meth:`approximant`, which also picks the rank whose approximant attains ``bounds``.
     """
 
     ranks: np.ndarray
@@ -109,6 +113,7 @@ class ReluSingularValueBounds:
     approximant_bias: str | None
     n_points: int
     data_rank: int
+    factors: tuple = field(default=(), repr=False)
 
     def __post_init__(self):
         for name in (
@@ -120,6 +125,40 @@ class ReluSingularValueBounds:
             "best_steps",
         ):
             getattr(self, name).setflags(write=False)
+
+    def approximant(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The rank-``k`` approximant ``(L, c)`` whose max-error over ``X`` is ``bounds[k]``.
+
+        ``max over x in X of ||relu(W x + b) - relu(L x + c)||`` (``b = 0`` for an unbiased layer)
+        equals ``bounds`` at rank ``k`` up to float64 rounding (the bound was evaluated as
+        ``relu((x V^T) U^T + c)`` with the factors of ``L``, in another order of operations).
+
+        Parameters
+        ----------
+        k : int
+            One of ``ranks``.
+
+        Returns
+        -------
+        L : (m, n) float64 array
+            ``U V`` of rank at most ``k``: the approximant of the smallest rank ``j <= k`` whose
+            own bound ``raw_bounds[j]`` equals ``bounds[k]`` (the running minimum).
+        c : (m,) float64 array
+            The approximant's bias: ``b`` for ``approximant_bias="fixed"``, the optimised one for
+            ``"free"``, zeros for an unbiased layer.
+
+        Raises
+        ------
+        ValueError
+            If ``k`` is not one of ``ranks`` or the result holds no approximants.
+        """
+        index = _rank_index(self.ranks, k)
+        if len(self.factors) != len(self.ranks):
+            raise ValueError("this result holds no approximants (built without factors)")
+        source = int(np.flatnonzero(self.raw_bounds[: index + 1] == self.bounds[index])[0])
+        U, V, c = self.factors[source]
+        L = U @ V
+        return L, (np.zeros(L.shape[0]) if c is None else np.array(c, dtype=np.float64))
 
 
 # --------------------------------------------------------------------------------------------
@@ -290,6 +329,16 @@ def relu_singular_value_bounds(
 # --------------------------------------------------------------------------------------------
 # Input checks
 # --------------------------------------------------------------------------------------------
+
+
+def _rank_index(ranks: np.ndarray, k) -> int:
+    """The position of rank ``k`` in ``ranks``, raising ``ValueError`` if it is not there."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise ValueError(f"k must be an int, got {k!r}")
+    where = np.flatnonzero(ranks == k)
+    if where.size == 0:
+        raise ValueError(f"k must be one of the ranks {ranks.tolist()}, got {int(k)}")
+    return int(where[0])
 
 
 def _check_ranks(ranks, max_rank: int) -> list[int]:

@@ -110,8 +110,8 @@ class TidyTable:
 #: Figure 2: bounds of random layers ``relu(W .)`` on the sphere, one row per (shape, layer, k).
 RANDOM_LAYERS = TidyTable(
     "random-layer bounds",
-    columns=("shape", "m", "n", "layer", "k", "bound", "singular_value"),
-    required=("shape", "layer", "k", "bound", "singular_value"),
+    columns=("shape", "m", "n", "layer", "k", "singular_value", "bound_sample", "bound_refined"),
+    required=("shape", "layer", "k", "singular_value", "bound_sample", "bound_refined"),
 )
 
 #: Figure 3, Appendix A: data-dependent bounds, one row per (network, layer, subset, k).

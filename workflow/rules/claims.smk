@@ -7,6 +7,7 @@ rule claims:
         random_layers=rules.random_layer_bounds.output.bounds,
         bounds=expand("results/bounds/{network}.csv", network=NETWORKS),
         widths=expand("results/widths/{network}.csv", network=NETWORKS),
+        width_differences=expand("results/widths/{network}_paired.csv", network=NETWORKS),
         subsets=expand("results/subsets/{network}.json", network=NETWORKS),
         pruning=expand("results/pruning/{pruned}/harmonic_pruning.csv", pruned=PRUNED_NETWORKS),
         from_scratch=expand("results/pruning/{pruned}/from_scratch_summary.csv",

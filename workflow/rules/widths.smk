@@ -1,5 +1,6 @@
 # Widths: the Gaussian mean width of every hidden layer's outputs over the correct and the
-# incorrect points, at every training checkpoint (Figure 4, Appendix A).
+# incorrect points, at every training checkpoint (Figure 4, Appendix A), and the paired
+# difference of the two over the same draws (claim C5).
 
 
 rule gaussian_mean_widths:
@@ -10,6 +11,7 @@ rule gaussian_mean_widths:
         subsets=rules.classified_subsets.output.subsets,
     output:
         widths="results/widths/{network}.csv",
+        differences="results/widths/{network}_paired.csv",
     params:
         n_draws=config["widths"]["n_draws"],
         split_at=config["widths"]["split_at"],

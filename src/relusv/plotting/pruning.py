@@ -21,12 +21,15 @@ from relusv.plotting.style import (
     PANEL_WIDTH,
     ensure_style,
     figure_legend,
+    fit_titles,
+    integer_ticks,
     layer_colors,
+    log_ticks,
     no_data,
     palette_colors,
     panel_label,
 )
-from relusv.tidy import BASELINES, PRUNING, permanent_drop_iteration, rank_columns
+from relusv.tidy import BASELINES, PRUNING, last_iteration_before_drop, rank_columns
 
 __all__ = [
     "ACCURACY_COLOR",
@@ -60,7 +63,11 @@ def _method_styles() -> dict[str, dict]:
 
 
 def _draw_harmonic(ax, df: pd.DataFrame, ranks: list[str], colors: dict, threshold: float):
-    """Ranks per layer on ``ax``, test accuracy on a right twin; returns (twin, drop iteration)."""
+    """Ranks per layer on ``ax``, test accuracy on a right twin; returns (twin, marked N or None).
+
+    N and the ranks there come from :func:`relusv.tidy.last_iteration_before_drop`: the last
+    iteration before test accuracy drops below ``threshold`` for good.
+    """
     twin = ax.twinx()
     twin.spines["right"].set_visible(True)
     twin.grid(False)
@@ -68,6 +75,8 @@ def _draw_harmonic(ax, df: pd.DataFrame, ranks: list[str], colors: dict, thresho
     twin.set_ylabel("test accuracy", color=ACCURACY_COLOR)
     ax.set_xlabel("pruning iteration")
     ax.set_ylabel("rank")
+    integer_ticks(ax, "x")
+    integer_ticks(ax, "y")
     data = df.copy()
     data["iteration"] = pd.to_numeric(data["iteration"], errors="coerce")
     data = data.dropna(subset=["iteration"]).sort_values("iteration", kind="stable")
@@ -86,20 +95,25 @@ def _draw_harmonic(ax, df: pd.DataFrame, ranks: list[str], colors: dict, thresho
                  gid="threshold")
     twin.plot(x, accuracy, color=ACCURACY_COLOR, linestyle="-", linewidth=1.0,
               label="test accuracy", gid="test_accuracy")
-    drop = permanent_drop_iteration(x, accuracy, threshold)
-    if drop is not None:
-        pos = int(np.flatnonzero(x == drop)[0])
-        ax.axvline(drop, color="0.35", linestyle="--", linewidth=0.8, gid="permanent_drop")
-        twin.plot([drop], [accuracy[pos]], marker="v", markersize=5, color=ACCURACY_COLOR,
-                  linestyle="none", gid="permanent_drop_marker")
-        rank_text = ", ".join(str(int(data[c].iloc[pos])) for c in ranks)
-        twin.annotate(f"iteration {drop}\nranks ({rank_text})", xy=(drop, threshold),
-                      xytext=(-4, 6), textcoords="offset points", ha="right", va="bottom",
-                      fontsize=MIN_FONT_SIZE, color="0.2", gid="permanent_drop_label",
-                      zorder=1.5,  # under the accuracy curve (lines are at 2)
-                      bbox={"boxstyle": "round,pad=0.2", "facecolor": "white",
-                            "edgecolor": "none", "alpha": 0.85})
-    return twin, drop
+    before = last_iteration_before_drop(df, threshold)
+    if before is None:
+        return twin, None
+    last, last_ranks = before
+    pos = int(np.flatnonzero(x == last)[0])
+    ax.axvline(last, color="0.35", linestyle="--", linewidth=0.8, gid="permanent_drop")
+    twin.plot([last], [accuracy[pos]], marker="v", markersize=5, color=ACCURACY_COLOR,
+              linestyle="none", gid="permanent_drop_marker")
+    rank_text = ", ".join(str(r) for r in last_ranks)
+    twin.annotate(f"below {threshold:.0%} after iteration {last}\n"
+                  f"ranks before the drop ({rank_text})",
+                  xy=(last, threshold), xytext=(-4, 6), textcoords="offset points",
+                  ha="right", va="bottom", fontsize=MIN_FONT_SIZE, color="0.2",
+                  gid="permanent_drop_label",
+                  zorder=1.5,  # under the accuracy curve (lines are at 2)
+                  annotation_clip=False,
+                  bbox={"boxstyle": "round,pad=0.2", "facecolor": "white",
+                        "edgecolor": "none", "alpha": 0.85})
+    return twin, last
 
 
 def plot_harmonic_pruning(pruning_by_network: Mapping[str, pd.DataFrame],
@@ -110,9 +124,10 @@ def plot_harmonic_pruning(pruning_by_network: Mapping[str, pd.DataFrame],
     axis: the rank of each hidden layer against the pruning iteration (0 = the trained network),
     one solid line per layer in the layer colours of the other figures. Right axis (a twin, not a
     panel): test accuracy as a fraction, black, with the ``threshold`` as a dotted grey line. A
-    dashed vertical line and a triangle mark the first iteration from which test accuracy stays
-    below ``threshold`` to the end (:func:`relusv.tidy.permanent_drop_iteration`, the iteration
-    claim C6 reports), annotated with the ranks there; none if accuracy ends above it.
+    dashed vertical line and a triangle mark the paper's convention: accuracy "drops permanently
+    below ``threshold`` after iteration N; before that drop the ranks were (r1, r2, r3)", with N
+    and the ranks from :func:`relusv.tidy.last_iteration_before_drop` (the numbers claim C6
+    reports); no mark if accuracy never drops for good or is below ``threshold`` from the start.
 
     Parameters
     ----------
@@ -156,8 +171,9 @@ def plot_harmonic_pruning(pruning_by_network: Mapping[str, pd.DataFrame],
         handles.append(Line2D([], [], color="0.35", linestyle="--", linewidth=0.8, marker="v",
                               markersize=5, markerfacecolor=ACCURACY_COLOR,
                               markeredgecolor=ACCURACY_COLOR,
-                              label=f"below {threshold:.0%} for good"))
+                              label=f"last iteration before {threshold:.0%} for good"))
     figure_legend(fig, handles, ncol=len(handles) if n >= 2 else 2)
+    fit_titles(fig)
     return fig
 
 
@@ -221,9 +237,10 @@ def plot_pruning_baselines(baselines_by_network: Mapping[str, pd.DataFrame],
             if method not in drawn:
                 drawn.append(method)
         if log_x and (parameters.dropna() > 0).all():
-            ax.set_xscale("log")
+            log_ticks(ax, parameters.dropna(), "x")
     handles = [Line2D([], [], color=styles[m]["color"], linestyle=styles[m]["linestyle"],
                       marker=styles[m]["marker"], markersize=3, label=METHOD_LABELS[m])
                for m in METHOD_LABELS if m in drawn]
     figure_legend(fig, handles)
+    fit_titles(fig)
     return fig

@@ -30,6 +30,8 @@ from relusv.plotting.style import (
     all_subsets,
     ensure_style,
     figure_legend,
+    fit_titles,
+    integer_ticks,
     layer_colors,
     legend_handles,
     no_data,
@@ -75,6 +77,7 @@ def _draw_bounds(ax, df: pd.DataFrame, colors: dict) -> None:
             gid=f"bound/layer{layer}/{subset}",
         )
     ax.set_xlabel("index $k$")
+    integer_ticks(ax)
     ax.set_ylabel(r"bound on $s_k^X$")
     ax.set_ylim(bottom=0)
 
@@ -95,6 +98,7 @@ def _draw_linear(ax, df: pd.DataFrame, colors: dict) -> None:
             gid=f"sigma/layer{int(layer)}",
         )
     ax.set_xlabel("index $k$")
+    integer_ticks(ax)
     ax.set_ylabel(r"$\sigma_k(W)$")
     ax.set_ylim(bottom=0)
 
@@ -122,6 +126,7 @@ def _draw_widths(ax, df: pd.DataFrame, colors: dict) -> None:
             gid=f"width/layer{layer}/{subset}",
         )
     ax.set_xlabel("epoch")
+    integer_ticks(ax)
     ax.set_ylabel("Gaussian mean width")
 
 
@@ -216,6 +221,7 @@ def plot_relu_layer(weights, n_points: int = 2000):
     ax_out.set_ylabel(r"$\mathrm{relu}(Wx)_2$")
     ax_out.legend(loc="lower left", handlelength=1.5)
     panel_label(ax_out, "b", r"image $\mathrm{relu}(W B)$")
+    fit_titles(fig)
     return fig
 
 
@@ -227,14 +233,19 @@ def plot_relu_layer(weights, n_points: int = 2000):
 def plot_random_layers(df: pd.DataFrame, ncols: int = 2):
     """Figure 2: linear singular values vs ReLU singular value bounds of random layers.
 
-    One panel per shape (in the order the shapes first appear in ``df``). The first random layer
-    of each shape (smallest ``layer`` index) is drawn in full with markers: ``sigma_k(W)`` (grey,
-    dotted) and the bound on ``s_k(relu(W .))`` (blue, solid). Further layers of the same shape,
-    if any, are drawn faint behind it in the same styles, to show the spread over draws.
+    One panel per shape (in the order the shapes first appear in ``df``), three curves each:
+    ``sigma_k(W)`` (grey, dotted, circles), the paper's bound (``bound_sample``: the worst error
+    over the optimisation sample; light, dashed) and the refined bound (``bound_refined``: the
+    worst error found on the sphere, capped by ``sigma_k``; the main curve, solid, squares). The
+    first random layer of each shape (smallest ``layer`` index) is drawn in full; further layers
+    of the same shape, if any, are drawn faint behind it in the same styles, to show the spread
+    over draws.
 
     Parameters
     ----------
-    df : DataFrame with columns ``shape, layer, k, bound, singular_value`` (``m, n`` optional).
+    df : DataFrame
+        A :data:`relusv.tidy.RANDOM_LAYERS` table: ``shape, layer, k, singular_value,
+        bound_sample, bound_refined`` (``m, n`` optional).
     ncols : int
         Panels per row.
 
@@ -257,7 +268,7 @@ def plot_random_layers(df: pd.DataFrame, ncols: int = 2):
         layout="constrained",
         squeeze=False,
     )
-    sigma_color, bound_color = "0.35", palette_colors()[0]
+    styles = _random_layer_styles()
     for index, ax in enumerate(axes.ravel()):
         if index >= len(shapes):
             ax.set_visible(False)
@@ -268,30 +279,48 @@ def plot_random_layers(df: pd.DataFrame, ncols: int = 2):
         for layer in layers[::-1]:  # the first layer last, so on top
             group = sub[sub["layer"] == layer].sort_values("k")
             first = layer == layers[0]
-            alpha = 1.0 if first else 0.18
-            marker = "o" if first else None
             k = group["k"].to_numpy()
-            ax.plot(k, group["singular_value"].to_numpy(dtype=float), color=sigma_color,
-                    linestyle=":", marker=marker, markersize=3, alpha=alpha,
-                    gid=f"sigma/{shape}/layer{int(layer)}")
-            ax.plot(k, group["bound"].to_numpy(dtype=float), color=bound_color, linestyle="-",
-                    marker="s" if first else None, markersize=3, alpha=alpha,
-                    gid=f"bound/{shape}/layer{int(layer)}")
-        kmax = int(sub["k"].max())
-        ax.set_xticks(range(0, kmax + 1, max(1, int(np.ceil((kmax + 1) / 8)))))
+            for column, style in styles.items():
+                ax.plot(k, group[column].to_numpy(dtype=float), color=style["color"],
+                        linestyle=style["linestyle"], linewidth=style["linewidth"],
+                        marker=style["marker"] if first else None, markersize=3,
+                        alpha=style["alpha"] if first else 0.18,
+                        gid=f"{style['gid']}/{shape}/layer{int(layer)}")
+        integer_ticks(ax)
         ax.set_ylim(bottom=0)
         ax.set_xlabel("index $k$")
         ax.set_ylabel("value")
         extra = f", {len(layers)} draws" if len(layers) > 1 else ""
         panel_label(ax, chr(ord("a") + index), f"$W$: {shape}{extra}")
     handles = [
-        Line2D([], [], color=sigma_color, linestyle=":", marker="o", markersize=3,
-               label=r"linear $\sigma_k(W)$"),
-        Line2D([], [], color=bound_color, linestyle="-", marker="s", markersize=3,
-               label=r"bound on ReLU $s_k(\mathrm{relu}(W\,\cdot))$"),
+        Line2D([], [], color=style["color"], linestyle=style["linestyle"],
+               linewidth=style["linewidth"], marker=style["marker"], markersize=3,
+               alpha=style["alpha"], label=style["label"])
+        for style in styles.values()
     ]
     figure_legend(fig, handles)
+    fit_titles(fig)
     return fig
+
+
+#: The curves of Figure 2, in drawing order (the main curve last, on top).
+_RANDOM_LAYER_CURVES = ("singular_value", "bound_sample", "bound_refined")
+
+
+def _random_layer_styles() -> dict[str, dict]:
+    """Style of each curve of Figure 2 by column: sigma grey dotted, the paper's bound light
+    dashed, the refined bound solid (the main curve)."""
+    main = palette_colors()[0]
+    return {
+        "singular_value": {"color": "0.35", "linestyle": ":", "linewidth": 1.1, "marker": "o",
+                           "alpha": 1.0, "gid": "sigma", "label": r"$\sigma_k$ (linear)"},
+        "bound_sample": {"color": main, "linestyle": "--", "linewidth": 1.0, "marker": None,
+                         "alpha": 0.5, "gid": "bound_sample",
+                         "label": "paper's bound (worst on the sample)"},
+        "bound_refined": {"color": main, "linestyle": "-", "linewidth": 1.4, "marker": "s",
+                          "alpha": 1.0, "gid": "bound_refined",
+                          "label": "refined bound (worst found on the sphere)"},
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -332,6 +361,7 @@ def plot_relu_singular_values(bounds_by_network: Mapping[str, pd.DataFrame]):
         _draw_linear(axes[1, j], df, colors)
         panel_label(axes[1, j], chr(ord("a") + n + j), f"{name}: linear SVs")
     figure_legend(fig, legend_handles(colors, all_subsets(frames.values())))
+    fit_titles(fig)
     return fig
 
 
@@ -367,6 +397,7 @@ def plot_gaussian_mean_width(widths_by_network: Mapping[str, pd.DataFrame]):
         _draw_widths(axes[0, j], frames[name], colors)
         panel_label(axes[0, j], chr(ord("a") + j), name)
     figure_legend(fig, legend_handles(colors, all_subsets(frames.values())))
+    fit_titles(fig)
     return fig
 
 
@@ -401,5 +432,6 @@ def plot_appendix(network: str, bounds_df: pd.DataFrame, widths_df: pd.DataFrame
     panel_label(axes[2], "c", "Gaussian mean width")
     figure_legend(fig, legend_handles(colors, all_subsets([bounds_df, widths_df])))
     fig.suptitle(str(network))
+    fit_titles(fig)
     return fig
 

@@ -13,6 +13,8 @@ figure's layout from its file alone.
 
 from __future__ import annotations
 
+import math
+import textwrap
 from collections.abc import Mapping
 
 import matplotlib
@@ -20,6 +22,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
+from matplotlib.ticker import EngFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from relusv._validation import check_choice, check_positive_int, check_positive_real
 from relusv.files import atomic_path
@@ -81,7 +84,8 @@ def apply_style(context: str = "paper", font_scale: float = 1.0) -> None:
             "lines.linewidth": 1.3,
             "legend.frameon": False,
             "savefig.bbox": "standard",
-            "pdf.fonttype": 42,
+            "pdf.fonttype": 42,  # TrueType (Type 42) fonts in PDFs, never Type 3
+            "ps.fonttype": 42,
             "figure.dpi": 100,
         },
     )
@@ -259,13 +263,72 @@ def legend_handles(colors: dict, subsets) -> list:
 
 
 def figure_legend(fig, handles, ncol=None) -> None:
-    """One legend for the whole figure, below its panels (none if ``handles`` is empty)."""
+    """One legend for the whole figure, below its panels (none if ``handles`` is empty).
+
+    It takes ``ncol`` columns (all entries in one row if None), fewer if that row would be wider
+    than the figure: the legend always fits the canvas, whatever the number of panels.
+    """
     if not handles:
         return
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncol=ncol or len(handles),
-        handlelength=2.4,
-        columnspacing=1.2,
-    )
+    renderer = fig.canvas.get_renderer()
+    ncol = min(ncol or len(handles), len(handles))
+    while True:
+        legend = fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncol=ncol,
+            handlelength=2.4,
+            columnspacing=1.2,
+        )
+        if ncol == 1 or legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width:
+            return
+        legend.remove()
+        ncol -= 1
+
+
+def integer_ticks(ax, which: str = "x") -> None:
+    """Integer tick positions only on the ``which`` ("x" or "y") axis of ``ax`` (k, epoch, ...)."""
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
+
+
+def log_ticks(ax, values, which: str = "x") -> None:
+    """Log scale on ``ax``'s ``which`` axis with few readable labels ("200", "5k", "1M").
+
+    Major ticks at 1, 2, 3, 5 times powers of ten over less than a decade of ``values`` (all
+    positive), 1, 2, 5 over up to 2.5 decades, powers of ten beyond; no minor labels.
+    """
+    positive = [float(v) for v in values if float(v) > 0]
+    decades = math.log10(max(positive) / min(positive)) if positive else 0.0
+    subs = (1.0, 2.0, 3.0, 5.0) if decades < 1.0 else (1.0, 2.0, 5.0) if decades <= 2.5 else (1.0,)
+    if which == "x":
+        ax.set_xscale("log")
+        axis = ax.xaxis
+    else:
+        ax.set_yscale("log")
+        axis = ax.yaxis
+    axis.set_major_locator(LogLocator(base=10.0, subs=subs))
+    axis.set_major_formatter(EngFormatter(sep=""))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def fit_titles(fig) -> None:
+    """Wrap every panel title of ``fig`` that is wider than its panel onto more lines.
+
+    Call it last, once the figure is drawn in full: it lays the figure out once to measure.
+    """
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for title in (ax.title, ax._left_title, ax._right_title):
+            text = title.get_text()
+            available = ax.bbox.width
+            if not text or title.get_window_extent(renderer).width <= available:
+                continue
+            words = text.split(" ")
+            for width in range(len(text) - 1, 0, -1):
+                title.set_text("\n".join(textwrap.wrap(" ".join(words), width)))
+                if title.get_window_extent(renderer).width <= available:
+                    break
