@@ -17,18 +17,18 @@ with rule_run(snakemake) as log:
     model = keras.models.load_model(snakemake.input.model, compile=False)
     subsets = np.load(snakemake.input.subsets)
     final_split = {"correct": subsets["x_correct"], "incorrect": subsets["x_incorrect"]}
-    each_checkpoint = params.split_at == "each_checkpoint"
-    if each_checkpoint:  # only then is the pool reclassified at every checkpoint
-        x_pool, y_pool = pool_arrays(load_prepared(snakemake.input.data)[0], params.pool)
+    reselect = params.reselect  # the subsets' config when split_at is each_checkpoint
+    if reselect is not None:  # only then is the pool reclassified at every checkpoint
+        x_pool, y_pool = pool_arrays(load_prepared(snakemake.input.data)[0], reselect["pool"])
 
     def checkpoints():
         for epoch, path in checkpoint_files(snakemake.input.checkpoints):
             load_checkpoint(model, path)
             split = final_split
-            if each_checkpoint:
+            if reselect is not None:
                 chosen = select_subsets(y_pool, predict_classes(model, x_pool),
-                                        max_size=params.max_size, min_size=params.min_size,
-                                        seed=params.subset_seed)
+                                        max_size=reselect["max_size"],
+                                        min_size=reselect["min_size"], seed=reselect["seed"])
                 split = {"correct": x_pool[chosen.correct], "incorrect": x_pool[chosen.incorrect]}
             yield epoch, layer_weights(model), split
 

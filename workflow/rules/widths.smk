@@ -14,12 +14,11 @@ rule gaussian_mean_widths:
         differences="results/widths/{network}_paired.csv",
     params:
         n_draws=config["widths"]["n_draws"],
-        split_at=config["widths"]["split_at"],
         seed=config["widths"]["seed"],
-        pool=config["subsets"]["pool"],
-        max_size=config["subsets"]["max_size"],
-        min_size=config["subsets"]["min_size"],
-        subset_seed=config["subsets"]["seed"],
+        # split_at each_checkpoint: the subsets' config, to reclassify the pool at every
+        # checkpoint; split_at final: None (the subsets of the final network hold throughout)
+        reselect=lambda wildcards: (
+            config["subsets"] if config["widths"]["split_at"] == "each_checkpoint" else None),
     log:
         "logs/widths/{network}.log",
     benchmark:
