@@ -2,7 +2,9 @@
 
 An MLP here is ``input -> hidden_1 -> ... -> hidden_L -> logits``: hidden ReLU layers (Keras
 ``Dense`` or :class:`relusv.layers.DoubleDense`) and a linear ``Dense`` output with one logit per
-class; the softmax lives in the loss (``SparseCategoricalCrossentropy(from_logits=True)``).
+class; the softmax lives in the loss (``SparseCategoricalCrossentropy(from_logits=True)``). A
+user's MLP (any layer names, separate ReLU or softmax layers) is checked and copied into that form
+by :func:`check_analysable` and :func:`canonical_mlp`.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ import keras
 import numpy as np
 
 from relusv._validation import as_finite_array, check_choice, check_positive_int
-from relusv.layers import DoubleDense, DoublePProduct
+from relusv.layers import DoubleDense, DoublePProduct, double_dense_factors
 from relusv.parameter_counts import check_widths
 
 __all__ = [
+    "ANALYSABLE_LAYERS",
     "INITS",
     "as_features",
     "build_mlp",
+    "canonical_mlp",
+    "check_analysable",
     "hidden_activations",
     "hidden_layers",
     "layer_weights",
@@ -240,3 +245,144 @@ def _as_inputs(model: keras.Model, x) -> np.ndarray:
     if expected is not None and x.shape[1] != expected:
         raise ValueError(f"x must have {expected} features per row, got shape {x.shape}")
     return x
+
+
+# --------------------------------------------------------------------------------------------
+# a user's model: checked, and as a build_mlp model
+
+
+#: Layers an analysable model may hold besides its Dense / DoubleDense layers (activations only).
+ANALYSABLE_LAYERS = ("InputLayer", "Dense", "DoubleDense", "Activation(relu|linear|softmax)",
+                     "ReLU", "Softmax")
+
+
+def _activation_name(layer) -> str:
+    """The activation a layer applies: ``"relu"``, ``"linear"``, ``"softmax"``, or another name."""
+    if isinstance(layer, keras.layers.ReLU):
+        config = layer.get_config()
+        plain = (config.get("max_value") is None and not config.get("negative_slope")
+                 and not config.get("threshold"))
+        return "relu" if plain else f"ReLU({config})"
+    if isinstance(layer, keras.layers.Softmax):
+        return "softmax" if layer.get_config().get("axis", -1) in (-1, 1) else "softmax(axis)"
+    activation = getattr(layer, "activation", None)
+    name = "linear" if activation is None else keras.activations.serialize(activation)
+    return name if isinstance(name, str) else str(name)
+
+
+def _analysable_layers(model) -> tuple[list, object, str]:
+    """``(hidden layers, output layer, output activation)`` of an analysable MLP, else ValueError.
+
+    The output layer is found structurally (the last ``Dense``), not by name; a hidden layer's
+    activation is its own composed with the activation layers after it, and must be ReLU.
+    """
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ValueError(f"model {model.name!r} must have one input and one output, got "
+                         f"{len(model.inputs)} and {len(model.outputs)}")
+    affine, activations = [], []  # per Dense: its activation and those applied after it
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, keras.layers.Dense | DoubleDense):
+            affine.append(layer)
+            activations.append([_activation_name(layer)])
+        elif isinstance(layer, keras.layers.Activation | keras.layers.ReLU | keras.layers.Softmax):
+            if not affine:
+                raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}) comes before "
+                                 "the first Dense layer; expected the inputs to go straight "
+                                 "into a Dense or DoubleDense layer")
+            activations[-1].append(_activation_name(layer))
+        else:
+            raise ValueError(
+                f"layer {layer.name!r} is a {type(layer).__name__}; expected only "
+                f"{', '.join(ANALYSABLE_LAYERS)} (an MLP of ReLU layers with a linear or softmax "
+                "output)")
+    shape = tuple(model.inputs[0].shape)
+    if len(shape) != 2 or shape[1] is None:
+        raise ValueError(f"model {model.name!r} must take flat (N, d) inputs, got input shape "
+                         f"{shape}: flatten the data instead of using a Flatten or Conv layer")
+    if len(affine) < 2:
+        raise ValueError(f"model {model.name!r} has {len(affine)} Dense layer(s); expected at "
+                         "least one hidden ReLU layer and an output layer")
+    for i, (layer, names) in enumerate(zip(affine[:-1], activations[:-1], strict=True)):
+        effective = [n for n in names if n != "linear"]
+        if not effective or any(n != "relu" for n in effective):
+            raise ValueError(
+                f"hidden layer {i + 1} ({layer.name!r}) is followed by the activation(s) "
+                f"{names} before the next Dense layer {affine[i + 1].name!r}; expected ReLU")
+    output = [n for n in activations[-1] if n != "linear"]
+    if output not in ([], ["softmax"]):
+        raise ValueError(f"output layer {affine[-1].name!r} has the activation(s) "
+                         f"{activations[-1]}; expected linear or softmax")
+    if not isinstance(affine[-1], keras.layers.Dense):
+        raise ValueError(f"output layer {affine[-1].name!r} is a {type(affine[-1]).__name__}; "
+                         "expected a Dense layer")
+    return affine[:-1], affine[-1], "softmax" if output else "linear"
+
+
+def _bias(layer, width: int) -> np.ndarray:
+    if layer.use_bias:
+        return keras.ops.convert_to_numpy(layer.bias)
+    return np.zeros(width, dtype=np.float32)
+
+
+def canonical_mlp(model, name: str | None = None) -> keras.Model:
+    """A user's MLP as a :func:`build_mlp` model holding the same weights (checked first).
+
+    ``model`` (Sequential or functional) holds ``Dense`` (or
+    :class:`~relusv.layers.DoubleDense`) hidden layers whose activation is ReLU (their own, or
+    an ``Activation("relu")`` / ``ReLU()`` layer after a linear one), then a ``Dense`` output,
+    linear or softmax (its own activation or a ``Softmax`` layer); no other layers. The copy has
+    hidden layers ``hidden_1 ...`` (``Dense``, or ``DoubleDense`` for every hidden layer when
+    any is one, dense layers then factored at full rank by
+    :func:`~relusv.layers.double_dense_factors`) and a linear output ``logits``: the user's
+    logits, so its argmax is the user's prediction, softmax or not. Weights are copied exactly
+    (float32); a layer without bias gets a zero bias.
+
+    Raises
+    ------
+    ValueError
+        Naming the layer and what is expected, for any other model.
+    """
+    hidden, output, _ = _analysable_layers(model)
+    input_dim = int(model.inputs[0].shape[1])
+    widths = [int(layer.units) for layer in hidden]
+    double = any(isinstance(layer, DoubleDense) for layer in hidden)
+    ranks = None
+    if double:
+        ranks = [layer.rank if isinstance(layer, DoubleDense) else min(n, m)
+                 for layer, n, m in zip(hidden, (input_dim, *widths[:-1]), widths, strict=True)]
+    copy = build_mlp(input_dim, widths, int(output.units), ranks=ranks,
+                     name=name or model.name)
+    for source, target in zip(hidden, hidden_layers(copy), strict=True):
+        bias = _bias(source, int(source.units))
+        if isinstance(source, DoubleDense):
+            target.set_factors(keras.ops.convert_to_numpy(source.v),
+                               keras.ops.convert_to_numpy(source.u), bias)
+        elif double:
+            kernel = keras.ops.convert_to_numpy(source.kernel)
+            target.set_factors(*double_dense_factors(kernel, min(kernel.shape)), bias)
+        else:
+            target.set_weights([keras.ops.convert_to_numpy(source.kernel), bias])
+    copy.get_layer("logits").set_weights([keras.ops.convert_to_numpy(output.kernel),
+                                          _bias(output, int(output.units))])
+    return copy
+
+
+def check_analysable(model) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Check that the analyses apply to ``model``; return its hidden ``(W, b)`` in SPEC orientation.
+
+    ``model``: as :func:`canonical_mlp` describes (its output layer found structurally, whatever
+    its name). Returns :func:`layer_weights` of the hidden layers: ``W`` of shape ``(m, n)``,
+    float64.
+
+    Raises
+    ------
+    ValueError
+        Naming the offending layer and what is expected (a convolution or any other layer than
+        Input / Dense / DoubleDense / ReLU or softmax activations; a hidden activation other than
+        ReLU; an output that is neither linear nor softmax).
+    """
+    return layer_weights(canonical_mlp(model))

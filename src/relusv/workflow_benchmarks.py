@@ -35,7 +35,8 @@ import pandas as pd
 RULE_JOBS = {
     "raw_dataset": "datasets",
     "prepared_dataset": "datasets",
-    "trained_network": "networks",
+    "trained_network": "trained_networks",
+    "pretrained_network": "pretrained_networks",
     "classified_subsets": "networks",
     "relu_singular_value_bounds": "networks",
     "gaussian_mean_widths": "networks",
@@ -58,8 +59,8 @@ RULE_JOBS = {
 }
 
 #: The wildcard each kind of job set fills.
-_WILDCARD = {"datasets": "dataset", "networks": "network", "appendix_networks": "network",
-             "pruned": "pruned"}
+_WILDCARD = {"datasets": "dataset", "networks": "network", "trained_networks": "network",
+             "pretrained_networks": "network", "appendix_networks": "network", "pruned": "pruned"}
 
 #: Columns of :func:`job_table` and :func:`estimate_jobs`, and of :func:`rule_table`.
 JOB_COLUMNS = ["rule", "job", "seconds", "cpu_seconds", "max_rss_mib", "mean_load"]
@@ -79,6 +80,8 @@ def _names(config: Mapping, job_set: str) -> list[str]:
     return {
         "datasets": _datasets(config),
         "networks": networks,
+        "trained_networks": [n for n in networks if "pretrained" not in config["networks"][n]],
+        "pretrained_networks": [n for n in networks if "pretrained" in config["networks"][n]],
         "appendix_networks": [n for n in networks if n not in config["figure_networks"]],
         "pruned": pruned,
         "once": [None],
@@ -230,6 +233,9 @@ def job_work(rule: str, network: Mapping, config: Mapping) -> float:
     from relusv.data import dataset_info
     from relusv.parameter_counts import dense_mlp_parameter_count
 
+    if "pretrained" in network:
+        raise ValueError(f"a pretrained network ({network['pretrained']}) has no widths and "
+                         "epochs in the config to scale its work by: put it in the probe")
     info = dataset_info(network["dataset"])
     widths = network["widths"]
     parameters = dense_mlp_parameter_count(info.input_dim, widths, info.n_classes)

@@ -83,3 +83,14 @@ def benchmarked_jobs():
         getattr(rules, job["rule"]).benchmark.format(**job["wildcards"]): job
         for job in planned_jobs(config, benchmarked)
     }
+
+
+# Networks given as a trained model (`pretrained:`) instead of trained here: the rule
+# pretrained_network produces their results/training/{network}/ files, trained_network the others'.
+PRETRAINED_NETWORKS = [name for name in NETWORKS if config["networks"][name].get("pretrained")]
+TRAINED_NETWORKS = [name for name in NETWORKS if name not in PRETRAINED_NETWORKS]
+
+
+def network_choice(names):
+    """A wildcard constraint matching exactly ``names`` (none: a pattern that never matches)."""
+    return "|".join(names) or "(?!)"

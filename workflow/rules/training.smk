@@ -5,6 +5,8 @@
 
 
 rule trained_network:
+    wildcard_constraints:
+        network=network_choice(TRAINED_NETWORKS),
     input:
         data=network_dataset,
     output:
@@ -27,3 +29,37 @@ rule trained_network:
         runtime=240,
     script:
         "../../scripts/trained_network.py"
+
+
+# A network with `pretrained: path` (a .keras file, or a directory with model.keras and
+# epoch_NNN.weights.h5 checkpoints) is not trained: its model is checked (Dense/DoubleDense ReLU
+# hidden layers, a linear or softmax output, the dataset's input size and classes) and copied as
+# a build_mlp model into the files trained_network writes, its checkpoints (or the final weights
+# as epoch 0) beside it; its summary has null epochs, batch size and optimiser.
+
+
+rule pretrained_network:
+    wildcard_constraints:
+        network=network_choice(PRETRAINED_NETWORKS),
+    input:
+        data=network_dataset,
+        pretrained=lambda wildcards: config["networks"][wildcards.network]["pretrained"],
+    output:
+        model="results/training/{network}/model.keras",
+        history="results/training/{network}/history.csv",
+        summary="results/training/{network}/summary.json",
+        checkpoints=directory("results/training/{network}/checkpoints"),
+    params:
+        dataset=lambda wildcards: config["networks"][wildcards.network]["dataset"],
+    log:
+        "logs/training/{network}.log",
+    benchmark:
+        "results/benchmarks/training/{network}.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    script:
+        "../../scripts/pretrained_network.py"
