@@ -249,3 +249,33 @@ def test_evaluate_pruning_claims_checks_inputs():
     with pytest.raises(ValueError, match="rank_fraction"):
         C.evaluate_pruning_claims({}, {}, {}, rank_fraction=0)
 
+
+
+def test_c6_is_judged_per_seed_and_counted():
+    summaries = {"mnist": pruned_summary("mnist", "mnist")}
+    good = pruning_frame("mnist")
+    early = pruning_frame("mnist", accuracy=lambda s: 0.95 if s >= 10 else 0.1)
+    stopped = pruning_frame("mnist", stop_at=12)
+
+    def c6(*frames):
+        table = pd.concat([f.assign(seed=s) for s, f in enumerate(frames)], ignore_index=True)
+        return pruning_claims({"mnist": table}, summaries=summaries)["C6"]
+
+    mixed = c6(good, early)
+    assert mixed["holds"] == "mixed"
+    assert mixed["replicates"] == {"holds": 1, "of": 2, "not_measurable": 0}
+    drops = {s: r["measured"]["networks"]["mnist"]["drop_after_iteration"]
+             for s, r in mixed["measured"]["replicates"].items()}
+    assert drops == {"0": 21, "1": 14}
+    assert c6(good, good)["holds"] is True
+    assert c6(early, early)["holds"] is False
+    apart = c6(good, stopped)
+    assert apart["holds"] is True
+    assert apart["replicates"] == {"holds": 1, "of": 1, "not_measurable": 1}
+    assert apart["not_measurable"][0]["seed"] == "1"
+    single = pruning_claims({"mnist": good}, summaries=summaries)["C6"]
+    assert single["replicates"] == {"holds": 1, "of": 1, "not_measurable": 0}
+    assert single["measured"]["networks"]["mnist"]["drop_after_iteration"] == 21
+    assert pruning_claims({"mnist": good.assign(seed=7)}, summaries=summaries)["C6"] == single
+    assert pruning_claims(None, None, None)["C6"]["replicates"] == {
+        "holds": 0, "of": 0, "not_measurable": 0}

@@ -434,3 +434,118 @@ def test_evaluate_claims_checks_inputs():
             "net": differences_frame("net").drop(columns="stderr")})
 
 
+
+
+# ---------------------------------------------------------------------------------------------
+# replicates: the frames carry a seed column of several values
+# ---------------------------------------------------------------------------------------------
+
+
+def falling(layer, subset):
+    """Levels decreasing with depth (C2 and C4 fail), correct still above incorrect (C3 holds)."""
+    return (4 - layer) * (2.0 if subset == "correct" else 1.0)
+
+
+def seeded(frames_by_seed):
+    """One frame per network holding every seed's rows: ``{seed: {network: frame}}`` -> ``{network:
+    frame with a seed column}``."""
+    networks = next(iter(frames_by_seed.values()))
+    return {n: pd.concat([f[n].assign(seed=s) for s, f in frames_by_seed.items()],
+                         ignore_index=True) for n in networks}
+
+
+def two_seeds(second_bounds=None, second_widths=None, second_differences=None):
+    nets = ("net_a", "net_b")
+    first = {"bounds": {n: bounds_frame(n) for n in nets},
+             "widths": {n: widths_frame(n) for n in nets},
+             "differences": {n: differences_frame(n) for n in nets}}
+    second = {"bounds": second_bounds or first["bounds"],
+              "widths": second_widths or first["widths"],
+              "differences": second_differences or first["differences"]}
+    return {key: seeded({0: first[key], 1: second[key]}) for key in first}
+
+
+def test_a_claim_holding_in_one_seed_only_is_mixed_with_the_replicates_counted():
+    nets = ("net_a", "net_b")
+    frames = two_seeds(second_bounds={n: bounds_frame(n, level=falling) for n in nets},
+                       second_widths={n: widths_frame(n, level=falling) for n in nets})
+    claims = evaluate(bounds=frames["bounds"], widths=frames["widths"],
+                      differences=frames["differences"])
+    for cid in ("C2", "C4"):
+        assert claims[cid]["holds"] == "mixed", cid
+        assert claims[cid]["replicates"] == {"holds": 1, "of": 2, "not_measurable": 0}
+        per_seed = claims[cid]["measured"]["replicates"]
+        assert (per_seed["0"]["holds"], per_seed["1"]["holds"]) == (True, False)
+        assert claims[cid]["measured"]["seeds"] == [0, 1]
+        assert "holds in 1 of 2 seeds" in claims[cid]["summary"]
+        assert "mixed" in claims[cid]["note"]
+    for cid in ("C3", "C5"):
+        assert claims[cid]["holds"] is True, cid
+        assert claims[cid]["replicates"] == {"holds": 2, "of": 2, "not_measurable": 0}
+    assert "replicates" not in claims["C1"]  # C1 is on random layers, not trained networks
+    assert "net_a (seed 1)" in claims["C2"]["checked_on"]
+
+
+def test_a_claim_holding_in_every_seed_is_true_and_in_none_false():
+    nets = ("net_a", "net_b")
+    good = two_seeds()
+    assert all(c["holds"] is True for c in evaluate(bounds=good["bounds"], widths=good["widths"],
+                                                     differences=good["differences"]).values())
+    bad_bounds = {n: bounds_frame(n, level=falling) for n in nets}
+    bad = two_seeds(second_bounds=bad_bounds)
+    bad["bounds"] = seeded({0: bad_bounds, 1: bad_bounds})
+    claims = evaluate(bounds=bad["bounds"], widths=bad["widths"], differences=bad["differences"])
+    assert claims["C2"]["holds"] is False
+    assert claims["C2"]["replicates"] == {"holds": 0, "of": 2, "not_measurable": 0}
+
+
+def test_each_replicate_is_judged_as_a_single_run_on_its_rows():
+    nets = ("net_a", "net_b")
+    second = {n: differences_frame(n, difference=lambda layer, epoch: 0.15 * layer)
+              for n in nets}
+    frames = two_seeds(second_differences=second)
+    claims = evaluate(bounds=frames["bounds"], widths=frames["widths"],
+                      differences=frames["differences"])
+    alone = evaluate(differences=second)["C5"]
+    replicate = claims["C5"]["measured"]["replicates"]["1"]
+    assert replicate["measured"] == alone["measured"] and replicate["holds"] is alone["holds"]
+    assert replicate["summary"] == alone["summary"]
+    assert claims["C5"]["holds"] == "mixed"  # layer 1: 0.15 < 2 * 0.1
+
+
+def test_a_replicate_that_is_not_measurable_is_counted_apart():
+    nets = ("net_a", "net_b")
+    one_draw = {n: differences_frame(n, stderr=lambda layer, epoch: float("nan")) for n in nets}
+    frames = two_seeds(second_differences=one_draw)
+    c5 = evaluate(bounds=frames["bounds"], widths=frames["widths"],
+                  differences=frames["differences"])["C5"]
+    assert c5["holds"] is True
+    assert c5["replicates"] == {"holds": 1, "of": 1, "not_measurable": 1}
+    assert c5["measured"]["replicates"]["1"]["holds"] is None
+    assert {(e["network"], e["seed"]) for e in c5["not_measurable"]} == {
+        ("net_a", "1"), ("net_b", "1")}
+    assert "1 not measurable" in c5["summary"]
+
+
+def test_one_replicate_gives_todays_verdict_and_numbers():
+    today = evaluate()
+    one_seed = two_seeds()
+    one_seed = {key: {n: df[df["seed"] == 0] for n, df in frames.items()}
+                for key, frames in one_seed.items()}
+    seeded_once = evaluate(bounds=one_seed["bounds"], widths=one_seed["widths"],
+                           differences=one_seed["differences"])
+    assert seeded_once == today
+    for cid in ("C2", "C3", "C4", "C5"):
+        assert today[cid]["replicates"] == {"holds": 1, "of": 1, "not_measurable": 0}
+        assert "replicates" not in today[cid]["measured"]
+    assert "replicates" not in today["C1"]
+    assert today["C3"]["measured"]["fraction_pairs"] == 1.0
+    layer3 = today["C5"]["measured"]["networks"]["net_b"]["layers"]["3"]
+    assert layer3["width_correct"] == pytest.approx(12.0)
+    nothing = evaluate(bounds={}, widths={}, differences={})
+    assert nothing["C2"]["holds"] is None
+    assert nothing["C2"]["replicates"] == {"holds": 0, "of": 0, "not_measurable": 0}
+    unmeasurable = evaluate(differences={"net_a": differences_frame(
+        "net_a", stderr=lambda layer, epoch: float("nan"))})["C5"]
+    assert unmeasurable["holds"] is None
+    assert unmeasurable["replicates"] == {"holds": 0, "of": 0, "not_measurable": 1}

@@ -3,7 +3,9 @@
 The figures are found by introspection of :mod:`relusv.plotting`, so a new ``plot_*`` function is
 covered without being named here; each is fed synthetic tidy frames built from the
 :mod:`relusv.tidy` column definitions, chosen by the function's parameter names (a function
-whose parameters this file does not know fails, so it cannot slip through untested). After
+whose parameters this file does not know fails, so it cannot slip through untested). Every
+figure is also drawn from frames of 2 replicates (a ``seed`` column, the networks trained under
+two seeds), as the workflow writes them once each network has several seeds. After
 ``fig.canvas.draw()`` three checks run:
 
 - :func:`texts_outside_figure`: a visible text (or legend) whose window extent leaves the figure;
@@ -32,6 +34,8 @@ from relusv import plotting, tidy
 #: Window extents may touch the edge by this many pixels (antialiasing, rounding).
 TOLERANCE = 1.0
 NETWORK_COUNTS = (1, 2, 3)
+#: Replicates (seeds) per network of the extra layout case.
+REPLICATES = 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,43 +261,65 @@ def random_layers_frame(n: int) -> pd.DataFrame:
     return _frame(tidy.RANDOM_LAYERS, rows, RANDOM_LAYER_CURVES)
 
 
-def bounds_frame(network: str, width: int = 15) -> pd.DataFrame:
+def _seeded(rows: list[dict], seed: int, seeds: int) -> list[dict]:
+    """``rows`` of one replicate: with a ``seed`` column when there are several seeds."""
+    return [dict(row, seed=seed) for row in rows] if seeds > 1 else rows
+
+
+def _seed_column(seeds: int) -> tuple[str, ...]:
+    return ("seed",) if seeds > 1 else ()
+
+
+def bounds_frame(network: str, width: int = 15, seeds: int = 1) -> pd.DataFrame:
     rows = []
-    for layer in (1, 2, 3):
-        sigma = np.linspace(3.0, 0.2, width) * layer
-        for subset in tidy.SUBSETS:
-            for k in range(width):
-                rows.append({"network": network, "layer": layer, "subset": subset, "k": k,
-                             "bound": sigma[k] * (0.5 if subset == "correct" else 0.4),
-                             "singular_value": sigma[k], "n_points": 40})
-    return _frame(tidy.BOUNDS, rows)
+    for seed in range(seeds):
+        scale = 1.0 + 0.1 * seed
+        replicate = []
+        for layer in (1, 2, 3):
+            sigma = np.linspace(3.0, 0.2, width) * layer * scale
+            for subset in tidy.SUBSETS:
+                for k in range(width):
+                    replicate.append({"network": network, "layer": layer, "subset": subset,
+                                      "k": k,
+                                      "bound": sigma[k] * (0.5 if subset == "correct" else 0.4),
+                                      "singular_value": sigma[k], "n_points": 40})
+        rows += _seeded(replicate, seed, seeds)
+    return _frame(tidy.BOUNDS, rows, _seed_column(seeds))
 
 
-def widths_frame(network: str, epochs: int = 30) -> pd.DataFrame:
+def widths_frame(network: str, epochs: int = 30, seeds: int = 1) -> pd.DataFrame:
     rows = []
-    for layer in (1, 2, 3):
-        for subset in tidy.SUBSETS:
-            for epoch in range(epochs):
-                rows.append({"network": network, "layer": layer, "subset": subset,
-                             "epoch": epoch, "width": 10.0 * layer + np.sqrt(epoch),
-                             "stderr": 0.3, "n_points": 40, "n_draws": 50})
-    return _frame(tidy.WIDTHS, rows)
+    for seed in range(seeds):
+        replicate = []
+        for layer in (1, 2, 3):
+            for subset in tidy.SUBSETS:
+                for epoch in range(epochs):
+                    replicate.append({"network": network, "layer": layer, "subset": subset,
+                                      "epoch": epoch,
+                                      "width": 10.0 * layer + np.sqrt(epoch) + 0.5 * seed,
+                                      "stderr": 0.3, "n_points": 40, "n_draws": 50})
+        rows += _seeded(replicate, seed, seeds)
+    return _frame(tidy.WIDTHS, rows, _seed_column(seeds))
 
 
-def pruning_frame(index: int, iterations: int = 40) -> pd.DataFrame:
+def pruning_frame(index: int, iterations: int = 40, seeds: int = 1) -> pd.DataFrame:
     rows = []
-    ranks = [18 + 2 * index, 9, 7]
-    for it in range(iterations):
-        if it:
-            ranks[it % 3] = max(1, ranks[it % 3] - 1)
-        accuracy = 0.9 if it < iterations - 6 else 0.2
-        rows.append({"iteration": it, "layer": it % 3 + 1, "parameters": 5000 - 80 * it,
-                     "val_accuracy": accuracy, "test_accuracy": accuracy,
-                     "val_accuracy_before_retraining": accuracy,
-                     "dropped_singular_value": 0.1, "retrained": False, "retrain_reason": "",
-                     "retrain_batches_total": 0, "seconds": 0.1, "decision_seconds": 0.01,
-                     "rank_1": ranks[0], "rank_2": ranks[1], "rank_3": ranks[2]})
-    return _frame(tidy.PRUNING, rows, ("rank_1", "rank_2", "rank_3"))
+    for seed in range(seeds):
+        replicate = []
+        ranks = [18 + 2 * index, 9, 7]
+        for it in range(iterations):
+            if it:
+                ranks[it % 3] = max(1, ranks[it % 3] - 1)
+            accuracy = 0.9 if it < iterations - 6 - 2 * seed else 0.2
+            replicate.append({"iteration": it, "layer": it % 3 + 1, "parameters": 5000 - 80 * it,
+                              "val_accuracy": accuracy, "test_accuracy": accuracy,
+                              "val_accuracy_before_retraining": accuracy,
+                              "dropped_singular_value": 0.1, "retrained": False,
+                              "retrain_reason": "", "retrain_batches_total": 0, "seconds": 0.1,
+                              "decision_seconds": 0.01, "rank_1": ranks[0], "rank_2": ranks[1],
+                              "rank_3": ranks[2]})
+        rows += _seeded(replicate, seed, seeds)
+    return _frame(tidy.PRUNING, rows, ("rank_1", "rank_2", "rank_3", *_seed_column(seeds)))
 
 
 def baselines_frame(network: str) -> pd.DataFrame:
@@ -311,22 +337,24 @@ def _networks(n: int) -> list[str]:
             "MNIST dense (20,9,7)"][:n]
 
 
-#: Each function's required parameters -> the arguments that feed it for ``n`` networks.
+#: Each function's required parameters -> the arguments that feed it for ``n`` networks of
+#: ``s`` replicates each (frames without replicates, Figures 1, 2 and the baselines, ignore ``s``).
 FEEDERS = {
-    ("weights",): lambda n: {"weights": np.array([[1.0, 0.6], [-0.4, 1.0]]) * n},
-    ("df",): lambda n: {"df": random_layers_frame(n)},
-    ("bounds_by_network",): lambda n: {
-        "bounds_by_network": {name: bounds_frame(name, 10 + 5 * i)
+    ("weights",): lambda n, s: {"weights": np.array([[1.0, 0.6], [-0.4, 1.0]]) * n},
+    ("df",): lambda n, s: {"df": random_layers_frame(n)},
+    ("bounds_by_network",): lambda n, s: {
+        "bounds_by_network": {name: bounds_frame(name, 10 + 5 * i, s)
                               for i, name in enumerate(_networks(n))}},
-    ("widths_by_network",): lambda n: {
-        "widths_by_network": {name: widths_frame(name) for name in _networks(n)}},
-    ("pruning_by_network",): lambda n: {
-        "pruning_by_network": {name: pruning_frame(i) for i, name in enumerate(_networks(n))}},
-    ("baselines_by_network",): lambda n: {
+    ("widths_by_network",): lambda n, s: {
+        "widths_by_network": {name: widths_frame(name, seeds=s) for name in _networks(n)}},
+    ("pruning_by_network",): lambda n, s: {
+        "pruning_by_network": {name: pruning_frame(i, seeds=s)
+                               for i, name in enumerate(_networks(n))}},
+    ("baselines_by_network",): lambda n, s: {
         "baselines_by_network": {name: baselines_frame(name) for name in _networks(n)}},
-    ("network", "bounds_df", "widths_df"): lambda n: {
-        "network": _networks(n)[-1], "bounds_df": bounds_frame("x", 5 + 10 * n),
-        "widths_df": widths_frame("x", 3 + 20 * (n - 1))},
+    ("network", "bounds_df", "widths_df"): lambda n, s: {
+        "network": _networks(n)[-1], "bounds_df": bounds_frame("x", 5 + 10 * n, s),
+        "widths_df": widths_frame("x", 3 + 20 * (n - 1), s)},
 }
 
 
@@ -336,14 +364,15 @@ def plot_functions() -> list[str]:
                   if name.startswith("plot_") and inspect.isfunction(obj))
 
 
-def arguments(function, n: int) -> dict:
-    """Arguments for ``function`` with ``n`` networks, chosen by its required parameter names."""
+def arguments(function, n: int, seeds: int = 1) -> dict:
+    """Arguments for ``function`` with ``n`` networks of ``seeds`` replicates each, chosen by its
+    required parameter names."""
     required = tuple(p.name for p in inspect.signature(function).parameters.values()
                      if p.default is inspect.Parameter.empty)
     if required not in FEEDERS:
         pytest.fail(f"{function.__name__}{required}: test_figure_layout.FEEDERS does not know "
                     "how to feed these parameters; add a frame builder for them")
-    return FEEDERS[required](n)
+    return FEEDERS[required](n, seeds)
 
 
 def test_every_plot_function_is_found():
@@ -368,6 +397,24 @@ def test_figure_fits_its_canvas(name, n):
     fig = function(**arguments(function, n))
     problems = layout_problems(fig)
     assert problems == [], f"{name} with {n} network(s):\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("n", NETWORK_COUNTS)
+@pytest.mark.parametrize("name", plot_functions())
+def test_figure_fits_its_canvas_with_replicates(name, n):
+    plotting.apply_style()
+    function = getattr(plotting, name)
+    fig = function(**arguments(function, n, REPLICATES))
+    problems = layout_problems(fig)
+    assert problems == [], (f"{name} with {n} network(s) of {REPLICATES} replicates:\n"
+                            + "\n".join(problems))
+
+
+def test_replicate_frames_hold_several_seeds():
+    frames = arguments(plotting.plot_appendix, 2, REPLICATES)
+    for key in ("bounds_df", "widths_df"):
+        assert tidy.replicate_seeds(frames[key]) == list(range(REPLICATES))
+    assert "seed" not in arguments(plotting.plot_appendix, 2)["bounds_df"].columns
 
 
 # --------------------------------------------------------------------------------------------

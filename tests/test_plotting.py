@@ -553,3 +553,157 @@ def test_gallery_writes_thumbnails_at_most_800_px_wide(tmp_path):
     failed = subprocess.run([sys.executable, str(GALLERY), "--out", str(out), str(empty)],
                             capture_output=True, text=True)
     assert failed.returncode != 0 and "make demo" in failed.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# replicates: a ``seed`` column with several values (each network trained under several seeds)
+# ---------------------------------------------------------------------------------------------
+
+SEEDS = (3, 1, 2)  # not sorted: the first replicate is the smallest seed
+
+
+def replicates(frame_of, column, seeds=SEEDS, **kwargs):
+    """One frame of ``frame_of(**kwargs)`` per seed, ``column`` shifted by the seed, stacked."""
+    frames = []
+    for seed in seeds:
+        df = frame_of(**kwargs)
+        df[column] = df[column] + 0.25 * seed
+        frames.append(df.assign(seed=seed))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _bands(ax, prefix):
+    return {c.get_gid(): c for c in ax.collections if (c.get_gid() or "").startswith(prefix)}
+
+
+def _band_limits(band):
+    """(x, lower, upper) of a fill_between band: its polygon's lower and upper edges."""
+    vertices = band.get_paths()[0].vertices
+    x = np.unique(vertices[:, 0])
+    lower = np.array([vertices[vertices[:, 0] == v, 1].min() for v in x])
+    upper = np.array([vertices[vertices[:, 0] == v, 1].max() for v in x])
+    return x, lower, upper
+
+
+def _expected(df, x, y, layer, subset=None):
+    rows = df[df["layer"] == layer] if subset is None else df[(df["layer"] == layer)
+                                                               & (df["subset"] == subset)]
+    return rows.groupby(x)[y].agg(["mean", "min", "max"])
+
+
+def _rgba(figure):
+    """The rendered pixels of ``figure``."""
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba()).copy()
+
+
+def test_figure3_replicates_draw_the_mean_with_a_min_max_band_per_layer_and_subset():
+    df = replicates(bounds_frame, "bound")
+    df["singular_value"] = df["singular_value"] * (1 + df["seed"] / 10)
+    fig = plotting.plot_relu_singular_values({"net": df})
+    top, bottom = fig.axes
+    bands = _bands(top, "band/bound/")
+    assert len(bands) == 2 * len(LAYERS)
+    assert all(isinstance(b, matplotlib.collections.PolyCollection) for b in bands.values())
+    lines = _by_gid(top, "bound/")
+    assert len(lines) == 2 * len(LAYERS)
+    for layer in LAYERS:
+        for subset in tidy.SUBSETS:
+            expected = _expected(df, "k", "bound", layer, subset)
+            line = lines[f"bound/layer{layer}/{subset}"]
+            np.testing.assert_allclose(line.get_xdata(), expected.index)
+            np.testing.assert_allclose(line.get_ydata(), expected["mean"])
+            assert line.get_linestyle() == plotting.SUBSET_LINESTYLES[subset]
+            band = bands[f"band/bound/layer{layer}/{subset}"]
+            x, lower, upper = _band_limits(band)
+            np.testing.assert_allclose(x, expected.index)
+            np.testing.assert_allclose(lower, expected["min"])
+            np.testing.assert_allclose(upper, expected["max"])
+            assert band.get_alpha() == pytest.approx(0.2)
+            assert matplotlib.colors.to_rgb(band.get_facecolor()[0]) == pytest.approx(
+                matplotlib.colors.to_rgb(line.get_color()))
+    _assert_correct_solid_incorrect_dashed(top, len(LAYERS))
+    sigma = _by_gid(bottom, "sigma/")
+    assert len(_bands(bottom, "band/sigma/")) == len(LAYERS)
+    for layer in LAYERS:
+        expected = _expected(df.drop_duplicates(["seed", "layer", "k"]), "k", "singular_value",
+                             layer)
+        np.testing.assert_allclose(sigma[f"sigma/layer{layer}"].get_ydata(), expected["mean"])
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[-1] == f"mean over {len(SEEDS)} seeds, band: min-max"
+
+
+def test_figure4_and_appendix_replicate_band_is_the_min_max_not_the_stderr():
+    df = replicates(widths_frame, "width")
+    fig = plotting.plot_gaussian_mean_width({"net": df, "single": widths_frame()})
+    replicated, single = fig.axes
+    _assert_correct_solid_incorrect_dashed(replicated, len(LAYERS))
+    bands = _bands(replicated, "band/width/")
+    assert len(bands) == len(replicated.collections) == 2 * len(LAYERS)
+    lines = _by_gid(replicated, "width/")
+    for layer in LAYERS:
+        for subset in tidy.SUBSETS:
+            expected = _expected(df, "epoch", "width", layer, subset)
+            np.testing.assert_allclose(lines[f"width/layer{layer}/{subset}"].get_ydata(),
+                                       expected["mean"])
+            _, lower, upper = _band_limits(bands[f"band/width/layer{layer}/{subset}"])
+            np.testing.assert_allclose(lower, expected["min"])
+            np.testing.assert_allclose(upper, expected["max"])
+    assert not _bands(single, "band/")  # the single network keeps its stderr bands
+    assert len(single.collections) == 2 * len(LAYERS)
+    bounds = replicates(bounds_frame, "bound")
+    fig = plotting.plot_appendix("net", bounds, df)
+    linear, relu, gmw = fig.axes
+    assert len(_bands(linear, "band/sigma/")) == len(LAYERS)
+    assert len(_bands(relu, "band/bound/")) == 2 * len(LAYERS)
+    assert len(_bands(gmw, "band/width/")) == 2 * len(LAYERS)
+    assert "mean over 3 seeds, band: min-max" in [t.get_text()
+                                                  for t in fig.legends[0].get_texts()]
+
+
+def test_one_seed_draws_exactly_what_no_seed_draws():
+    plotting.apply_style()
+    cases = {
+        "fig3": lambda f: plotting.plot_relu_singular_values({"a": f(bounds_frame())}),
+        "fig4": lambda f: plotting.plot_gaussian_mean_width({"a": f(widths_frame())}),
+        "appendix": lambda f: plotting.plot_appendix("a", f(bounds_frame()), f(widths_frame())),
+        "fig5": lambda f: plotting.plot_harmonic_pruning({"a": f(pruning_frame())}),
+    }
+    for name, make in cases.items():
+        plain = _rgba(make(lambda df: df))
+        fig = make(lambda df: df.assign(seed=7))
+        assert not [t.get_text() for t in fig.legends[0].get_texts() if "seed" in t.get_text()]
+        seeded = _rgba(fig)
+        assert plain.shape == seeded.shape and np.array_equal(plain, seeded), name
+        plt.close("all")
+
+
+def test_figure5_replicates_draw_every_accuracy_and_the_first_replicates_ranks():
+    frames = [pruning_frame(fail_below=f).assign(seed=s) for s, f in ((3, 8), (1, 3), (2, 5))]
+    df = pd.concat(frames, ignore_index=True)
+    first = frames[1]  # seed 1, the smallest
+    fig = plotting.plot_harmonic_pruning({"net": df})
+    ax = fig.axes[0]
+    twin = _twin_of(fig, ax)
+    accuracy = _by_gid(twin, "test_accuracy")
+    assert sorted(accuracy) == ["test_accuracy/seed1", "test_accuracy/seed2",
+                                "test_accuracy/seed3"]
+    for frame in frames:
+        seed = int(frame["seed"].iloc[0])
+        line = accuracy[f"test_accuracy/seed{seed}"]
+        np.testing.assert_allclose(line.get_ydata(), frame["test_accuracy"])
+        assert line.get_linewidth() < 1.0  # thin
+        assert matplotlib.colors.to_rgba(line.get_color()) == matplotlib.colors.to_rgba("black")
+    ranks = _by_gid(ax, "rank/")
+    assert sorted(ranks) == ["rank/layer1", "rank/layer2", "rank/layer3"]
+    for layer in LAYERS:
+        np.testing.assert_array_equal(ranks[f"rank/layer{layer}"].get_ydata(),
+                                      first[f"rank_{layer}"])
+    expected, first_ranks = tidy.last_iteration_before_drop(first, 0.5)
+    assert list(_by_gid(ax, "permanent_drop")["permanent_drop"].get_xdata()) == [expected] * 2
+    assert [t.get_text() for t in twin.texts] == [
+        f"below 50% after iteration {expected}\n"
+        f"ranks before the drop ({', '.join(map(str, first_ranks))})"]
+    assert ax.get_title(loc="left") == "(a) net (ranks: seed 1)"
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "test accuracy, 3 seeds (right)" in labels

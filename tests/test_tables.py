@@ -240,3 +240,64 @@ def test_from_scratch_table_rejects_bad_input():
         tables.from_scratch_table({"n": scratch_summary("n").drop(columns="runs")})
     with pytest.raises(TypeError, match="DataFrame"):
         tables.from_scratch_table({"n": [1, 2]})
+
+
+# replicates: one network trained under several seeds, one summary per seed
+
+REPLICATES = [
+    summary("mnist_100", seed=2, test_accuracy=0.975, seconds=800.0, epochs=19),
+    summary("cifar_100", dataset="cifar10", widths=[200, 100, 50], parameters=640_000,
+            test_accuracy=0.52, seconds=12_345.6, seed=0),
+    summary("mnist_100", seed=0, test_accuracy=0.979, seconds=812.0),
+    summary("mnist_100", seed=1, test_accuracy=0.983, seconds=824.0),
+]
+
+
+def test_network_table_over_replicates_one_row_per_network_with_mean_and_std():
+    table = tables.network_table(REPLICATES)
+    assert list(table.columns) == list(tidy.NETWORKS_REPLICATES.columns)
+    assert list(table["network"]) == ["mnist_100", "cifar_100"]  # order of first summary
+    assert list(table["replicates"]) == [3, 1]
+    mnist, cifar = table.iloc[0], table.iloc[1]
+    assert mnist["epochs"] == 20  # settings of the smallest seed
+    assert mnist["test_accuracy_mean"] == pytest.approx(0.979)
+    assert mnist["test_accuracy_std"] == pytest.approx(0.004)  # sample std, ddof 1
+    assert mnist["seconds_mean"] == pytest.approx(812.0)
+    assert mnist["seconds_std"] == pytest.approx(12.0)
+    assert mnist["train_accuracy_std"] == pytest.approx(0.0)
+    assert mnist["test_accuracy"] == "0.9790 ± 0.0040"
+    assert mnist["seconds"] == "812.0000 ± 12.0000"
+    assert cifar["test_accuracy"] == "0.5200"  # one replicate: the mean alone
+    assert math.isnan(cifar["test_accuracy_std"])
+    selected = tables.network_table(REPLICATES, networks=["cifar_100", "mnist_100"])
+    assert list(selected["network"]) == ["cifar_100", "mnist_100"]
+    assert list(selected.index) == [0, 1]
+
+
+def test_network_table_over_replicates_writes_mean_pm_std_and_numbers(tmp_path):
+    paths = tables.write_table(tables.network_table(REPLICATES), tmp_path / "table1")
+    back = pd.read_csv(paths["csv"])
+    assert list(back.columns) == list(tidy.NETWORKS_REPLICATES.columns)
+    assert back.loc[0, "test_accuracy_std"] == pytest.approx(0.004)
+    assert back.loc[0, "replicates"] == 3
+    header, rows = _markdown_rows(paths["md"].read_text())
+    assert "replicates" in header and "test accuracy std" in header
+    assert rows[0][header.index("test accuracy")] == "0.9790 ± 0.0040"
+    assert r"0.9790 ± 0.0040" in paths["tex"].read_text()
+
+
+def test_network_table_one_summary_per_network_is_todays_table_even_with_seeds(tmp_path):
+    plain = tables.write_table(tables.network_table(SUMMARIES), tmp_path / "plain")
+    seeded = [dict(s, seed=i) for i, s in enumerate(SUMMARIES)]
+    with_seeds = tables.write_table(tables.network_table(seeded), tmp_path / "seeded")
+    for ext in ("csv", "md", "tex"):
+        assert plain[ext].read_bytes() == with_seeds[ext].read_bytes()
+
+
+def test_network_table_replicates_need_distinct_seeds():
+    with pytest.raises(ValueError, match="duplicate.*distinct 'seed'"):
+        tables.network_table([summary("a", seed=1), summary("a", seed=1)])
+    with pytest.raises(ValueError, match="duplicate.*distinct 'seed'"):
+        tables.network_table([summary("a", seed=1), summary("a")])
+    with pytest.raises(ValueError, match="no training summary"):
+        tables.network_table(REPLICATES, networks=["nope"])

@@ -126,3 +126,12 @@ def test_check_architectures_names_them_and_refuses_bad_specs():
     for spec, message in cases:
         with pytest.raises(ValueError, match=message):
             check_architectures(spec, 2)
+
+
+def test_the_replicates_table_of_the_claims_is_a_tidy_table():
+    table = tidy.REPLICATES
+    assert set(table.required) <= set(table.columns)
+    assert len(set(table.columns)) == len(table.columns)
+    assert {"claim", "network", "seed", "quantity", "value"} <= set(table.required)
+    with pytest.raises(ValueError, match=r"df is missing columns \['value'\]"):
+        table.check(table.empty().drop(columns=["value"]), "df")

@@ -11,7 +11,8 @@ names become spaces, numbers are formatted to four significant digits). Markdown
 written here rather than by pandas (``to_markdown`` needs ``tabulate``, ``to_latex`` needs
 ``jinja2``; neither is a dependency of the library). Every file is written atomically.
 
-The columns of the tables are :data:`relusv.tidy.NETWORKS` and
+The columns of the tables are :data:`relusv.tidy.NETWORKS` (or
+:data:`relusv.tidy.NETWORKS_REPLICATES` when networks were trained under several seeds) and
 :data:`relusv.tidy.FROM_SCRATCH_TABLE`; the section V-C architectures are
 :data:`relusv.paper.SECTION_VC_ARCHITECTURES`.
 """
@@ -28,7 +29,12 @@ import pandas as pd
 from relusv._validation import check_architectures
 from relusv.files import write_text
 from relusv.paper import SECTION_VC_ARCHITECTURES
-from relusv.tidy import FROM_SCRATCH_SUMMARY, FROM_SCRATCH_TABLE, NETWORKS
+from relusv.tidy import (
+    FROM_SCRATCH_SUMMARY,
+    FROM_SCRATCH_TABLE,
+    NETWORKS,
+    NETWORKS_REPLICATES,
+)
 
 _INT_COLUMNS = ("parameters", "epochs", "batch_size")
 
@@ -49,16 +55,24 @@ def network_table(summaries: Iterable[Mapping], networks=None) -> pd.DataFrame:
     summaries : list of dict
         Training summaries as the workflow writes them (``network, dataset, input_dim, classes,
         widths, parameters, optimizer, learning_rate, batch_size, epochs, train_accuracy,
-        val_accuracy, test_accuracy, seconds``). A missing key gives an empty cell.
+        val_accuracy, test_accuracy, seconds``, and ``seed`` for replicates). A missing key
+        gives an empty cell. A network may have several summaries (replicates: the network
+        trained under several seeds), each with a distinct ``seed``.
     networks : list of str, optional
         Keep only these networks, in this order (Table I: the two figure networks). Default:
-        every summary, in the order given.
+        every network, in the order its first summary is given.
 
     Returns
     -------
-    DataFrame with the columns of :data:`relusv.tidy.NETWORKS` (each the summary key of its
-    name): ``widths`` as ``"100-100-100"``, accuracies as fractions in [0, 1], ``seconds`` the
-    wall-clock training time.
+    DataFrame. If every network has one summary: the columns of :data:`relusv.tidy.NETWORKS`
+    (each the summary key of its name): ``widths`` as ``"100-100-100"``, accuracies as fractions
+    in [0, 1], ``seconds`` the wall-clock training time. If some network has several: the
+    columns of :data:`relusv.tidy.NETWORKS_REPLICATES`, one row per network: its settings from
+    the replicate with the smallest seed, ``replicates`` the number of seeds, and for
+    ``train_accuracy, val_accuracy, test_accuracy, seconds`` the string ``"mean ± std"`` over
+    the replicates (four decimals, as in :func:`from_scratch_table`; the mean alone for one
+    replicate) with the numbers in ``<column>_mean`` and ``<column>_std`` (sample standard
+    deviation, ddof 1; NaN for one replicate).
     """
     summaries = list(summaries)
     if not summaries:
@@ -72,9 +86,9 @@ def network_table(summaries: Iterable[Mapping], networks=None) -> pd.DataFrame:
         row["widths"] = _format_widths(summary.get("widths"))
         rows.append(row)
     table = pd.DataFrame(rows, columns=list(NETWORKS.columns))
-    if table["network"].duplicated().any():
-        dup = sorted(table.loc[table["network"].duplicated(), "network"].unique())
-        raise ValueError(f"duplicate network(s) in summaries: {dup}")
+    replicated = bool(table["network"].duplicated().any())
+    if replicated:
+        table = _over_replicates(summaries, table)
     if networks is not None:
         networks = [str(n) for n in networks]
         missing = [n for n in networks if n not in set(table["network"])]
@@ -85,9 +99,49 @@ def network_table(summaries: Iterable[Mapping], networks=None) -> pd.DataFrame:
         table = table.set_index("network").loc[networks].reset_index()
     for column in _INT_COLUMNS:
         table[column] = pd.to_numeric(table[column], errors="coerce").astype("Int64")
-    for column in ("learning_rate", "train_accuracy", "val_accuracy", "test_accuracy", "seconds"):
+    floats = _REPLICATE_NUMBERS if replicated else _REPLICATE_STATISTICS
+    for column in ("learning_rate", *floats):
         table[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
     return table.reset_index(drop=True)
+
+
+#: The columns of Table I given over replicates as mean and standard deviation.
+_REPLICATE_STATISTICS = ("train_accuracy", "val_accuracy", "test_accuracy", "seconds")
+#: Their numbers in :data:`relusv.tidy.NETWORKS_REPLICATES`: ``<column>_mean, <column>_std``.
+_REPLICATE_NUMBERS = tuple(c for c in NETWORKS_REPLICATES.columns if c.endswith(("_mean", "_std")))
+
+
+def _over_replicates(summaries: list, table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``table`` (one per summary) as one row per network over its replicates.
+
+    The columns of :data:`relusv.tidy.NETWORKS_REPLICATES`, networks in the order of their first
+    summary; the settings are those of the smallest seed.
+
+    Raises
+    ------
+    ValueError
+        If a network has several summaries without distinct ``seed`` values.
+    """
+    table = table.assign(seed=pd.to_numeric(
+        pd.Series([s.get("seed") for s in summaries], dtype=object), errors="coerce"
+    ).to_numpy())
+    for column in _REPLICATE_STATISTICS:
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
+    rows = []
+    for network, group in table.groupby("network", sort=False):
+        if len(group) > 1 and (group["seed"].isna().any() or group["seed"].duplicated().any()):
+            raise ValueError(f"duplicate network(s) in summaries: [{network!r}] has "
+                             f"{len(group)} summaries; replicates need distinct 'seed' values, "
+                             f"got {[summaries[i].get('seed') for i in group.index]}")
+        group = group.sort_values("seed", kind="stable")
+        row = {column: group[column].iloc[0] for column in NETWORKS.columns}
+        row["replicates"] = len(group)
+        for column in _REPLICATE_STATISTICS:
+            mean, std = group[column].mean(), group[column].std(ddof=1)
+            row[f"{column}_mean"], row[f"{column}_std"] = mean, std
+            row[column] = _mean_pm_std(mean, std)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(NETWORKS_REPLICATES.columns))
 
 
 def format_cell(value) -> str:
@@ -113,7 +167,10 @@ def format_cell(value) -> str:
 
 
 #: Column headers for people where the column name alone reads poorly.
-HEADERS = {"val_accuracy": "validation accuracy", "seconds": "training seconds"}
+HEADERS = {"val_accuracy": "validation accuracy", "seconds": "training seconds",
+           "val_accuracy_mean": "validation accuracy mean",
+           "val_accuracy_std": "validation accuracy std",
+           "seconds_mean": "training seconds mean", "seconds_std": "training seconds std"}
 
 
 def _header(column) -> str:

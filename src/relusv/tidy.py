@@ -280,3 +280,55 @@ def last_iteration_before_drop(df: pd.DataFrame, threshold: float = 0.5):
 
 
 __all__ += ["WIDTH_DIFFERENCES", "last_iteration_before_drop"]
+
+
+# Replicates (appended): every network trained under several seeds.
+
+#: Table I and the appendix table over replicates: one row per network trained under several
+#: seeds. The settings are those of the replicate with the smallest seed; ``replicates`` counts
+#: the seeds; ``train_accuracy, val_accuracy, test_accuracy, seconds`` are ``"mean ± std"`` for
+#: people, beside their mean and sample standard deviation (ddof 1; NaN for one replicate) as
+#: numbers.
+NETWORKS_REPLICATES = TidyTable(
+    "network training details over replicates",
+    columns=("network", "dataset", "widths", "parameters", "epochs", "batch_size", "optimizer",
+             "learning_rate", "replicates", "train_accuracy", "val_accuracy", "test_accuracy",
+             "seconds", "train_accuracy_mean", "train_accuracy_std", "val_accuracy_mean",
+             "val_accuracy_std", "test_accuracy_mean", "test_accuracy_std", "seconds_mean",
+             "seconds_std"),
+    required=("network", "replicates", "test_accuracy_mean", "test_accuracy_std"),
+)
+
+
+def replicate_seeds(df: pd.DataFrame) -> list:
+    """The sorted distinct values of ``df``'s ``seed`` column (one per replicate); [] without one.
+
+    A tidy frame of several replicates of one network (the network trained under several seeds)
+    carries an integer ``seed`` column; figures draw such a frame as the mean over replicates
+    with a min-max band once it holds more than one seed.
+    """
+    if "seed" not in df.columns:
+        return []
+    return sorted(pd.unique(df["seed"].dropna()))
+
+
+__all__ += ["NETWORKS_REPLICATES", "replicate_seeds"]
+
+
+# Claims over replicates (appended): the numbers each replicate's verdict rests on.
+
+#: Claims C2-C6 over replicates (:func:`relusv.claims.replicates_table`): one row per (claim,
+#: network, seed, quantity, layer, subset) with the number the replicate's verdict rests on in
+#: ``value`` (C2 ``bound_level``, C4 ``final_width`` per subset and layer; C3
+#: ``largest_bound_correct_minus_incorrect`` and C5 ``paired_difference_over_stderr`` per layer;
+#: C6 ``drop_after_iteration``); ``layer`` and ``subset`` are empty where the quantity has none,
+#: ``seed`` where the claim was judged on a single run; ``replicate_holds`` is the claim's verdict
+#: in that replicate.
+REPLICATES = TidyTable(
+    "claims over replicates",
+    columns=("claim", "network", "seed", "quantity", "layer", "subset", "value",
+             "replicate_holds"),
+    required=("claim", "network", "seed", "quantity", "value"),
+)
+
+__all__ += ["REPLICATES"]

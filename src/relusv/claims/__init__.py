@@ -6,7 +6,10 @@
 - :mod:`relusv.claims.pruning`: C6-C8, harmonic pruning, double-layer parameter counts and small
   networks trained from scratch (section V): :func:`evaluate_pruning_claims`;
 - :mod:`relusv.claims.report`: :func:`merge_claims`, :func:`claims_markdown`,
-  :func:`write_claims` (``claims.json`` and a Markdown page) and :func:`read_claims`.
+  :func:`write_claims` (``claims.json`` and a Markdown page) and :func:`read_claims`;
+- :mod:`relusv.claims.replicates`: C2-C6 judged per seed when the networks were trained under
+  several (a verdict ``True``, ``False`` or ``"mixed"``, counted in ``replicates``), and
+  :func:`replicates_table`, the numbers behind each replicate's verdict.
 
 Each claim module's docstring states its criteria, fixed before any data are seen and not
 adjusted to the results; a claim that does not hold is reported as ``False``, one that could not
@@ -16,6 +19,7 @@ not import TensorFlow.
 """
 
 from relusv.claims.pruning import evaluate_pruning_claims
+from relusv.claims.replicates import replicates_table
 from relusv.claims.report import claims_markdown, merge_claims, read_claims, write_claims
 from relusv.claims.spectral import evaluate_claims
 
@@ -25,5 +29,6 @@ __all__ = [
     "evaluate_pruning_claims",
     "merge_claims",
     "read_claims",
+    "replicates_table",
     "write_claims",
 ]

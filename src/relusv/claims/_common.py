@@ -14,6 +14,10 @@ import numpy as np
 
 from relusv.paper import CLAIMS
 
+#: The verdict of a claim judged over several replicates (seeds) that holds in some of the
+#: measurable ones but not in all (:mod:`relusv.claims.replicates`).
+MIXED = "mixed"
+
 
 def _num(value):
     """A JSON-safe number: Python int/float, ``None`` for NaN, inf or missing."""
@@ -56,8 +60,9 @@ def _claim(cid: str, measured, holds, checked_on, note, not_measurable, summary)
         ``"C1"`` ... ``"C8"``.
     measured : dict
         The numbers behind the verdict, per network and layer.
-    holds : bool or None
-        The verdict; None when nothing could be measured.
+    holds : bool, None or :data:`MIXED`
+        The verdict; None when nothing could be measured, ``"mixed"`` when it holds in some
+        replicates (seeds) but not in all.
     checked_on : iterable of str
         What was checked.
     note : str
@@ -78,7 +83,7 @@ def _claim(cid: str, measured, holds, checked_on, note, not_measurable, summary)
         "statement": statement,
         "where": where,
         "measured": measured,
-        "holds": None if holds is None else bool(holds),
+        "holds": holds if holds is None or holds == MIXED else bool(holds),
         "checked_on": list(checked_on),
         "note": note,
         "not_measurable": list(not_measurable),

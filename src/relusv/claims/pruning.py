@@ -42,6 +42,10 @@ dense network by more than one standard error of the difference); both need at l
 The claim holds iff every judged network holds. Only CIFAR-10 networks are judged when there are
 any; otherwise every network is, and the note says so. The accuracy the trained (then pruned)
 double-layer network reached is reported beside the paper's ~52 % but does not enter the verdict.
+
+Replicates. Pruning tables whose ``seed`` column holds several seeds are judged per replicate
+with the criterion of C6 (:func:`relusv.claims.replicates.per_replicate`): it holds iff it holds
+in every measurable replicate, ``"mixed"`` if in some; C6 counts them in ``replicates``.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ import pandas as pd
 from relusv import tidy
 from relusv._validation import check_real
 from relusv.claims._common import _claim, _num, _pct
+from relusv.claims.replicates import per_replicate
 from relusv.paper import PAPER_NUMBERS
 from relusv.tidy import last_iteration_before_drop, permanent_drop_iteration, rank_columns
 
@@ -400,7 +405,8 @@ def evaluate_pruning_claims(
     Returns
     -------
     list of three claim dicts, C6 to C8, JSON-serialisable, in the format of
-    :func:`relusv.claims.spectral.evaluate_claims`.
+    :func:`relusv.claims.spectral.evaluate_claims`; C6 has a ``replicates`` count and is judged
+    per seed when the pruning tables' ``seed`` columns hold several.
     """
     threshold = check_real(threshold, "threshold", low=0.0, high=1.0, low_open=True)
     rank_fraction = check_real(rank_fraction, "rank_fraction", low=0.0, high=1.0, low_open=True)
@@ -411,7 +417,8 @@ def evaluate_pruning_claims(
         {} if from_scratch is None else from_scratch, "from_scratch", allow_empty=True)
     summaries = _check_summaries(summaries)
     return [
-        _claim_c6(harmonic_frames, summaries, threshold, rank_fraction, max_drop),
+        per_replicate(lambda frames: _claim_c6(frames, summaries, threshold, rank_fraction,
+                                               max_drop), harmonic_frames),
         _claim_c7(),
         _claim_c8(scratch_frames, summaries, dense_architecture, double_architecture),
     ]

@@ -1,11 +1,14 @@
 """The claims report: claim dicts merged, and written as ``claims.json`` and a Markdown page.
 
 A claim dict has the keys ``id``, ``statement`` (the paper's claim), ``where`` (figure),
-``measured`` (the numbers behind the verdict), ``holds`` (``True``, ``False``, or ``None`` when
-nothing could be measured), ``checked_on`` (what was checked) and ``note`` (the exact criterion);
-those of :mod:`relusv.claims.spectral` and :mod:`relusv.claims.pruning` also have
-``not_measurable`` and ``summary`` (one line for the table). Only ``id`` and ``holds`` are
-required here; any claim dict of that shape can be merged and written.
+``measured`` (the numbers behind the verdict), ``holds`` (``True``, ``False``, ``"mixed"`` when
+it holds in some replicates but not all, or ``None`` when nothing could be measured),
+``checked_on`` (what was checked) and ``note`` (the exact criterion); those of
+:mod:`relusv.claims.spectral` and :mod:`relusv.claims.pruning` also have ``not_measurable`` and
+``summary`` (one line for the table), and C2-C6 ``replicates`` (``{"holds": k, "of": n,
+"not_measurable": m}``, :mod:`relusv.claims.replicates`), which the page renders as "k of n
+seeds" once there is more than one replicate. Only ``id`` and ``holds`` are required here; any
+claim dict of that shape can be merged and written.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from relusv.claims._common import _num
+from relusv.claims._common import MIXED, _num
 from relusv.files import write_text
 
 __all__ = ["claims_markdown", "merge_claims", "read_claims", "write_claims"]
@@ -41,6 +44,10 @@ def _jsonable(value):
     return str(value)
 
 
+#: The counts of a claim's ``replicates`` field.
+_REPLICATE_KEYS = ("holds", "of", "not_measurable")
+
+
 def _check_claim(claim, index: int) -> dict:
     if not isinstance(claim, Mapping):
         raise TypeError(f"claims[{index}] must be a dict, got {type(claim).__name__}")
@@ -49,8 +56,17 @@ def _check_claim(claim, index: int) -> dict:
     holds = claim.get("holds")
     if isinstance(holds, np.bool_):
         holds = bool(holds)
-    if holds not in (True, False, None):
-        raise ValueError(f"claim {claim['id']}: 'holds' must be true, false or null, got {holds!r}")
+    if not (holds in (True, False, None) or holds == MIXED):
+        raise ValueError(f"claim {claim['id']}: 'holds' must be true, false, {MIXED!r} or null, "
+                         f"got {holds!r}")
+    replicates = claim.get("replicates")
+    if replicates is not None and not (
+            isinstance(replicates, Mapping) and set(replicates) == set(_REPLICATE_KEYS)
+            and all(isinstance(replicates[k], numbers.Integral)
+                    and not isinstance(replicates[k], bool) and replicates[k] >= 0
+                    for k in _REPLICATE_KEYS)):
+        raise ValueError(f"claim {claim['id']}: 'replicates' must be a dict of the non-negative "
+                         f"integers {list(_REPLICATE_KEYS)}, got {replicates!r}")
     out = _jsonable(dict(claim))
     out["holds"] = holds
     for key, default in (("statement", ""), ("where", ""), ("measured", {}), ("checked_on", []),
@@ -72,8 +88,18 @@ def merge_claims(*lists: Iterable[Mapping]) -> list[dict]:
     return list(merged.values())
 
 
-def _holds_text(holds) -> str:
-    return {True: "yes", False: "**no**", None: "not measurable"}[holds]
+def _holds_text(claim: Mapping) -> str:
+    """``yes``, ``**no**``, ``mixed`` or ``not measurable``; with several replicates followed by
+    ``(k of n seeds)`` and the number not measurable."""
+    holds = claim.get("holds")
+    text = MIXED if holds == MIXED else {True: "yes", False: "**no**",
+                                         None: "not measurable"}[holds]
+    counts = claim.get("replicates")
+    if isinstance(counts, Mapping) and counts.get("of", 0) + counts.get("not_measurable", 0) > 1:
+        missing = (f", {counts['not_measurable']} not measurable"
+                   if counts.get("not_measurable") else "")
+        text += f" ({counts.get('holds', 0)} of {counts.get('of', 0)} seeds{missing})"
+    return text
 
 
 def _cell(text) -> str:
@@ -99,18 +125,20 @@ def claims_markdown(claims: Iterable[Mapping]) -> str:
     for claim in claims:
         lines.append(
             f"| {_cell(claim['id'])} | {_cell(claim.get('statement', ''))} "
-            f"| {_cell(_measured_line(claim))} | {_holds_text(claim.get('holds'))} |"
+            f"| {_cell(_measured_line(claim))} | {_holds_text(claim)} |"
         )
     for claim in claims:
         lines += ["", f"## {claim['id']}: {claim.get('statement', '')}", ""]
         if claim.get("where"):
             lines.append(f"- where: {claim['where']}")
-        lines.append(f"- holds: {_holds_text(claim.get('holds'))}")
+        lines.append(f"- holds: {_holds_text(claim)}")
         checked = claim.get("checked_on") or []
         lines.append(f"- checked on: {'; '.join(map(str, checked)) if checked else 'nothing'}")
         for entry in claim.get("not_measurable") or []:
             if isinstance(entry, Mapping):
-                lines.append(f"- not measurable: {entry.get('network')}: {entry.get('reason')}")
+                seed = f" (seed {entry['seed']})" if entry.get("seed") is not None else ""
+                lines.append(f"- not measurable: {entry.get('network')}{seed}: "
+                             f"{entry.get('reason')}")
             else:
                 lines.append(f"- not measurable: {entry}")
         if claim.get("note"):

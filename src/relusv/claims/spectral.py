@@ -69,6 +69,11 @@ checked (its incorrect subset, if present at all, is not comparable). If no netw
 
 C4 compares the widths of different layers, which live in different dimensions and so do not
 share their draws: it stays on the point estimates.
+
+Replicates. Frames whose ``seed`` column holds several seeds are judged per replicate with these
+criteria (C2-C5; :func:`relusv.claims.replicates.per_replicate`): a claim holds iff it holds in
+every measurable replicate, ``"mixed"`` if in some; each claim dict counts them in
+``replicates``.
 """
 
 from __future__ import annotations
@@ -82,6 +87,7 @@ import pandas as pd
 from relusv import tidy
 from relusv._validation import check_nonnegative_real, check_real
 from relusv.claims._common import _claim, _fmt, _fraction, _num
+from relusv.claims.replicates import per_replicate
 from relusv.tidy import SUBSETS
 
 __all__ = ["evaluate_claims"]
@@ -555,7 +561,9 @@ def evaluate_claims(
 
     Returns
     -------
-    list of five claim dicts, C1 to C5, JSON-serialisable (no NaN: missing numbers are None).
+    list of five claim dicts, C1 to C5, JSON-serialisable (no NaN: missing numbers are None);
+    C2-C5 have a ``replicates`` count (:mod:`relusv.claims.replicates`), and are judged per
+    seed when the frames' ``seed`` columns hold several.
     """
     check_nonnegative_real(lemma5_rtol, "lemma5_rtol")
     check_real(much_lower_ratio, "much_lower_ratio", low=0.0, high=1.0, low_open=True)
@@ -592,9 +600,12 @@ def evaluate_claims(
     )
     return [
         _claim_c1(random_layers, lemma5_rtol, much_lower_ratio),
-        _claim_depth("C2", bound_frames, subsets, _depth_levels_bounds, "bounds", c2_note),
-        _claim_c3(bound_frames, subsets),
-        _claim_depth("C4", width_frames, subsets, _depth_levels_widths, "widths", c4_note),
-        _claim_c5(width_frames, difference_frames, subsets),
+        per_replicate(lambda frames: _claim_depth("C2", frames, subsets, _depth_levels_bounds,
+                                                  "bounds", c2_note), bound_frames),
+        per_replicate(lambda frames: _claim_c3(frames, subsets), bound_frames),
+        per_replicate(lambda frames: _claim_depth("C4", frames, subsets, _depth_levels_widths,
+                                                  "widths", c4_note), width_frames),
+        per_replicate(lambda widths, differences: _claim_c5(widths, differences, subsets),
+                      width_frames, difference_frames),
     ]
 

@@ -29,7 +29,13 @@ from relusv.plotting.style import (
     palette_colors,
     panel_label,
 )
-from relusv.tidy import BASELINES, PRUNING, last_iteration_before_drop, rank_columns
+from relusv.tidy import (
+    BASELINES,
+    PRUNING,
+    last_iteration_before_drop,
+    rank_columns,
+    replicate_seeds,
+)
 
 __all__ = [
     "ACCURACY_COLOR",
@@ -62,11 +68,25 @@ def _method_styles() -> dict[str, dict]:
     }
 
 
-def _draw_harmonic(ax, df: pd.DataFrame, ranks: list[str], colors: dict, threshold: float):
+#: Line width of each replicate's test accuracy in Figure 5 when a network has several seeds.
+REPLICATE_LINEWIDTH = 0.6
+
+
+def _accuracy_curve(df: pd.DataFrame):
+    """(iterations, test accuracies) of a pruning table, sorted by iteration, missing dropped."""
+    data = df.assign(iteration=pd.to_numeric(df["iteration"], errors="coerce"))
+    data = data.dropna(subset=["iteration"]).sort_values("iteration", kind="stable")
+    return (data["iteration"].to_numpy(dtype=float),
+            pd.to_numeric(data["test_accuracy"], errors="coerce").to_numpy(dtype=float))
+
+
+def _draw_harmonic(ax, df: pd.DataFrame, ranks: list[str], colors: dict, threshold: float,
+                   accuracy_linewidth: float = 1.0, accuracy_gid: str = "test_accuracy"):
     """Ranks per layer on ``ax``, test accuracy on a right twin; returns (twin, marked N or None).
 
     N and the ranks there come from :func:`relusv.tidy.last_iteration_before_drop`: the last
-    iteration before test accuracy drops below ``threshold`` for good.
+    iteration before test accuracy drops below ``threshold`` for good. The accuracy line has
+    width ``accuracy_linewidth`` and gid ``accuracy_gid``.
     """
     twin = ax.twinx()
     twin.spines["right"].set_visible(True)
@@ -93,8 +113,8 @@ def _draw_harmonic(ax, df: pd.DataFrame, ranks: list[str], colors: dict, thresho
     accuracy = pd.to_numeric(data["test_accuracy"], errors="coerce").to_numpy(dtype=float)
     twin.axhline(threshold, color="0.6", linestyle=(0, (1, 2)), linewidth=0.7,
                  gid="threshold")
-    twin.plot(x, accuracy, color=ACCURACY_COLOR, linestyle="-", linewidth=1.0,
-              label="test accuracy", gid="test_accuracy")
+    twin.plot(x, accuracy, color=ACCURACY_COLOR, linestyle="-", linewidth=accuracy_linewidth,
+              label="test accuracy", gid=accuracy_gid)
     before = last_iteration_before_drop(df, threshold)
     if before is None:
         return twin, None
@@ -129,11 +149,18 @@ def plot_harmonic_pruning(pruning_by_network: Mapping[str, pd.DataFrame],
     and the ranks from :func:`relusv.tidy.last_iteration_before_drop` (the numbers claim C6
     reports); no mark if accuracy never drops for good or is below ``threshold`` from the start.
 
+    A table whose ``seed`` column holds several values (replicates: the network pruned under
+    several seeds) gets one thin black test accuracy line per replicate (gid
+    ``test_accuracy/seed<s>``), while the ranks, the mark and its label are those of the first
+    replicate (the smallest seed), which the panel title names. No ``seed`` column, or one seed:
+    as above.
+
     Parameters
     ----------
     pruning_by_network : dict of network name -> DataFrame
         Harmonic pruning tables (:func:`relusv.pruning.pruning_frame`): ``iteration``,
-        ``rank_1 ... rank_L``, ``test_accuracy`` (other columns are ignored).
+        ``rank_1 ... rank_L``, ``test_accuracy``, optionally ``seed`` (other columns are
+        ignored).
     threshold : float
         Accuracy in (0, 1) whose permanent crossing is marked.
 
@@ -158,15 +185,37 @@ def plot_harmonic_pruning(pruning_by_network: Mapping[str, pd.DataFrame],
     layers = sorted({int(c.split("_")[1]) for cols in rank_cols.values() for c in cols})
     colors = layer_colors(layers)
     any_drop = False
+    replicates = []
     for j, name in enumerate(names):
-        ax = axes[0, j]
-        _, drop = _draw_harmonic(ax, frames[name], rank_cols[name], colors, float(threshold))
+        ax, df = axes[0, j], frames[name]
+        seeds = replicate_seeds(df)
+        if len(seeds) > 1:
+            replicates.append(len(seeds))
+            first = df[df["seed"] == seeds[0]]
+            twin, drop = _draw_harmonic(ax, first, rank_cols[name], colors, float(threshold),
+                                        REPLICATE_LINEWIDTH, f"test_accuracy/seed{seeds[0]}")
+            for seed in seeds[1:]:
+                x, accuracy = _accuracy_curve(df[df["seed"] == seed])
+                twin.plot(x, accuracy, color=ACCURACY_COLOR, linestyle="-",
+                          linewidth=REPLICATE_LINEWIDTH, label="test accuracy",
+                          gid=f"test_accuracy/seed{seed}")
+            title = f"{name} (ranks: seed {seeds[0]})"
+        else:
+            _, drop = _draw_harmonic(ax, df, rank_cols[name], colors, float(threshold))
+            title = name
         any_drop = any_drop or drop is not None
-        panel_label(ax, chr(ord("a") + j), name)
+        panel_label(ax, chr(ord("a") + j), title)
     handles = [Line2D([], [], color=colors[layer], linestyle="-", label=f"layer {layer}")
                for layer in layers]
-    handles.append(Line2D([], [], color=ACCURACY_COLOR, linestyle="-", linewidth=1.0,
-                          label="test accuracy (right)"))
+    if replicates:
+        seeds = (str(replicates[0]) if min(replicates) == max(replicates)
+                 else f"{min(replicates)}-{max(replicates)}")
+        handles.append(Line2D([], [], color=ACCURACY_COLOR, linestyle="-",
+                              linewidth=REPLICATE_LINEWIDTH,
+                              label=f"test accuracy, {seeds} seeds (right)"))
+    else:
+        handles.append(Line2D([], [], color=ACCURACY_COLOR, linestyle="-", linewidth=1.0,
+                              label="test accuracy (right)"))
     if any_drop:
         handles.append(Line2D([], [], color="0.35", linestyle="--", linewidth=0.8, marker="v",
                               markersize=5, markerfacecolor=ACCURACY_COLOR,

@@ -11,6 +11,12 @@ The curves are drawn group by group with ``Axes.plot`` rather than ``seaborn.lin
 frames already hold one value per (layer, subset, k) together with a precomputed standard error,
 so there is nothing for seaborn to aggregate, and drawing each group explicitly keeps the style
 mapping exact (the tests check it line by line).
+
+Replicates. A frame whose ``seed`` column holds more than one value holds one curve per
+replicate (the network trained under several seeds): Figures 3, 4 and the appendix then draw,
+per (layer, subset), the mean over the replicates as the line and their min-max as a band in
+the same colour, and the figure legend says so (the figure is 0.3 in taller to make room for
+that entry). A frame with no ``seed`` column, or one seed, is drawn as before.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from relusv._validation import as_finite_array, check_positive_int
 from relusv.plotting.style import (
@@ -39,7 +46,7 @@ from relusv.plotting.style import (
     panel_label,
     subsets_in,
 )
-from relusv.tidy import BOUNDS, RANDOM_LAYERS, WIDTHS
+from relusv.tidy import BOUNDS, RANDOM_LAYERS, WIDTHS, replicate_seeds
 
 __all__ = [
     "plot_appendix",
@@ -62,20 +69,71 @@ def _subset_layer_groups(df: pd.DataFrame, by: str):
             yield subset, int(layer), group.sort_values(by)
 
 
+def _replicated(df: pd.DataFrame) -> bool:
+    """Whether ``df`` holds several replicates: a ``seed`` column with more than one value."""
+    return len(replicate_seeds(df)) > 1
+
+
+def _replicate_handles(frames) -> list:
+    """The legend entry of the replicate bands (none if no frame holds several replicates)."""
+    counts = sorted({len(replicate_seeds(df)) for df in frames if _replicated(df)})
+    if not counts:
+        return []
+    n = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    return [Patch(facecolor="0.2", alpha=0.2, linewidth=0,
+                  label=f"mean over {n} seeds, band: min-max")]
+
+
+#: Extra figure height (inches) for the legend's replicate entry, which may take a row of its own.
+_REPLICATE_LEGEND_ROOM = 0.3
+
+
+def _legend_room(frames) -> float:
+    """Inches to add to a figure's height for its replicate legend entry (0 without one)."""
+    return _REPLICATE_LEGEND_ROOM if _replicate_handles(frames) else 0.0
+
+
+def _draw_replicates(ax, df: pd.DataFrame, x: str, y: str, colors: dict, what: str,
+                     **line) -> None:
+    """Per (subset, layer) the mean over seeds of ``y`` against ``x`` and a min-max band.
+
+    The band is a ``fill_between`` in the layer's colour (alpha 0.2, gid
+    ``band/<what>/layer<L>/<subset>``), the line the mean (gid ``<what>/layer<L>/<subset>``),
+    solid for correct and dashed for incorrect data; ``line`` passes on to ``Axes.plot``.
+    """
+    for subset, layer, group in _subset_layer_groups(df, x):
+        stats = group.groupby(x, sort=True)[y].agg(["mean", "min", "max"])
+        xs = stats.index.to_numpy(dtype=float)
+        color = colors[layer]
+        ax.fill_between(xs, stats["min"].to_numpy(dtype=float),
+                        stats["max"].to_numpy(dtype=float), color=color, alpha=0.2,
+                        linewidth=0, gid=f"band/{what}/layer{layer}/{subset}")
+        ax.plot(xs, stats["mean"].to_numpy(dtype=float), color=color,
+                linestyle=SUBSET_LINESTYLES[subset], label=f"layer {layer}, {subset}",
+                gid=f"{what}/layer{layer}/{subset}", **line)
+
+
 def _draw_bounds(ax, df: pd.DataFrame, colors: dict) -> None:
-    """ReLU SV bound curves of ``df``: colour = layer, line style = subset."""
+    """ReLU SV bound curves of ``df``: colour = layer, line style = subset.
+
+    With several replicates (:func:`relusv.tidy.replicate_seeds`): the mean bound over seeds
+    per k, with a min-max band.
+    """
     if df.empty:
         no_data(ax)
         return
-    for subset, layer, group in _subset_layer_groups(df, "k"):
-        ax.plot(
-            group["k"].to_numpy(),
-            group["bound"].to_numpy(dtype=float),
-            color=colors[layer],
-            linestyle=SUBSET_LINESTYLES[subset],
-            label=f"layer {layer}, {subset}",
-            gid=f"bound/layer{layer}/{subset}",
-        )
+    if _replicated(df):
+        _draw_replicates(ax, df, "k", "bound", colors, "bound")
+    else:
+        for subset, layer, group in _subset_layer_groups(df, "k"):
+            ax.plot(
+                group["k"].to_numpy(),
+                group["bound"].to_numpy(dtype=float),
+                color=colors[layer],
+                linestyle=SUBSET_LINESTYLES[subset],
+                label=f"layer {layer}, {subset}",
+                gid=f"bound/layer{layer}/{subset}",
+            )
     ax.set_xlabel("index $k$")
     integer_ticks(ax)
     ax.set_ylabel(r"bound on $s_k^X$")
@@ -83,48 +141,77 @@ def _draw_bounds(ax, df: pd.DataFrame, colors: dict) -> None:
 
 
 def _draw_linear(ax, df: pd.DataFrame, colors: dict) -> None:
-    """Linear singular value curves sigma_k(W) per layer (one per layer; subsets coincide)."""
+    """Linear singular value curves sigma_k(W) per layer (one per layer; subsets coincide).
+
+    With several replicates (:func:`relusv.tidy.replicate_seeds`): the mean over seeds per k,
+    with a min-max band (gid ``band/sigma/layer<L>``).
+    """
     if df.empty:
         no_data(ax)
         return
-    linear = df.drop_duplicates(subset=["layer", "k"]).sort_values(["layer", "k"])
-    for layer, group in linear.groupby("layer", sort=True):
-        ax.plot(
-            group["k"].to_numpy(),
-            group["singular_value"].to_numpy(dtype=float),
-            color=colors[int(layer)],
-            linestyle="-",
-            label=f"layer {int(layer)}",
-            gid=f"sigma/layer{int(layer)}",
-        )
+    if _replicated(df):
+        _draw_linear_replicates(ax, df, colors)
+    else:
+        linear = df.drop_duplicates(subset=["layer", "k"]).sort_values(["layer", "k"])
+        for layer, group in linear.groupby("layer", sort=True):
+            ax.plot(
+                group["k"].to_numpy(),
+                group["singular_value"].to_numpy(dtype=float),
+                color=colors[int(layer)],
+                linestyle="-",
+                label=f"layer {int(layer)}",
+                gid=f"sigma/layer{int(layer)}",
+            )
     ax.set_xlabel("index $k$")
     integer_ticks(ax)
     ax.set_ylabel(r"$\sigma_k(W)$")
     ax.set_ylim(bottom=0)
 
 
+def _draw_linear_replicates(ax, df: pd.DataFrame, colors: dict) -> None:
+    """Mean sigma_k(W) over seeds per layer and k, with a min-max band; solid lines."""
+    linear = df.drop_duplicates(subset=["seed", "layer", "k"])
+    for layer, group in linear.groupby("layer", sort=True):
+        stats = group.groupby("k", sort=True)["singular_value"].agg(["mean", "min", "max"])
+        k = stats.index.to_numpy()
+        color = colors[int(layer)]
+        ax.fill_between(k, stats["min"].to_numpy(dtype=float), stats["max"].to_numpy(dtype=float),
+                        color=color, alpha=0.2, linewidth=0, gid=f"band/sigma/layer{int(layer)}")
+        ax.plot(k, stats["mean"].to_numpy(dtype=float), color=color, linestyle="-",
+                label=f"layer {int(layer)}", gid=f"sigma/layer{int(layer)}")
+
+
 def _draw_widths(ax, df: pd.DataFrame, colors: dict) -> None:
-    """GMW against epoch with +-1 standard error bands: colour = layer, line style = subset."""
+    """GMW against epoch with bands: colour = layer, line style = subset.
+
+    One replicate: the width with a band of +-1 standard error of its Gaussian-draw estimate
+    (``stderr``). Several replicates (:func:`relusv.tidy.replicate_seeds`): the mean width over
+    seeds with the min-max over seeds as the band (``stderr`` is not drawn).
+    """
     if df.empty:
         no_data(ax)
         return
     few = df["epoch"].nunique() <= 12
-    for subset, layer, group in _subset_layer_groups(df, "epoch"):
-        x = group["epoch"].to_numpy(dtype=float)
-        y = group["width"].to_numpy(dtype=float)
-        se = group["stderr"].fillna(0.0).to_numpy(dtype=float)
-        color = colors[layer]
-        ax.fill_between(x, y - se, y + se, color=color, alpha=0.2, linewidth=0)
-        ax.plot(
-            x,
-            y,
-            color=color,
-            linestyle=SUBSET_LINESTYLES[subset],
-            marker="o" if few else None,
-            markersize=2.5,
-            label=f"layer {layer}, {subset}",
-            gid=f"width/layer{layer}/{subset}",
-        )
+    if _replicated(df):
+        _draw_replicates(ax, df, "epoch", "width", colors, "width",
+                         marker="o" if few else None, markersize=2.5)
+    else:
+        for subset, layer, group in _subset_layer_groups(df, "epoch"):
+            x = group["epoch"].to_numpy(dtype=float)
+            y = group["width"].to_numpy(dtype=float)
+            se = group["stderr"].fillna(0.0).to_numpy(dtype=float)
+            color = colors[layer]
+            ax.fill_between(x, y - se, y + se, color=color, alpha=0.2, linewidth=0)
+            ax.plot(
+                x,
+                y,
+                color=color,
+                linestyle=SUBSET_LINESTYLES[subset],
+                marker="o" if few else None,
+                markersize=2.5,
+                label=f"layer {layer}, {subset}",
+                gid=f"width/layer{layer}/{subset}",
+            )
     ax.set_xlabel("epoch")
     integer_ticks(ax)
     ax.set_ylabel("Gaussian mean width")
@@ -336,10 +423,16 @@ def plot_relu_singular_values(bounds_by_network: Mapping[str, pd.DataFrame]):
     data; the bottom row, panels (c, d), the linear singular values ``sigma_k(W)`` of each layer.
     Colour = layer throughout. Panel titles carry the letter and the network's name.
 
+    A frame whose ``seed`` column holds several values (replicates: the network trained under
+    several seeds) is drawn as the mean over seeds of each curve (bound and ``sigma_k`` per k)
+    with a min-max band over seeds in the same colour and line style; the legend then reads
+    "mean over n seeds, band: min-max". No ``seed`` column, or one seed: one curve per
+    (layer, subset), no band.
+
     Parameters
     ----------
     bounds_by_network : dict of network name -> bounds DataFrame
-        Columns ``network, layer, subset, k, bound, singular_value``.
+        Columns ``network, layer, subset, k, bound, singular_value`` (``seed`` optional).
 
     Returns
     -------
@@ -350,7 +443,8 @@ def plot_relu_singular_values(bounds_by_network: Mapping[str, pd.DataFrame]):
     names = list(frames)
     n = len(names)
     fig, axes = plt.subplots(
-        2, n, figsize=(n * PANEL_WIDTH, 2 * PANEL_WIDTH * 0.72), layout="constrained",
+        2, n, figsize=(n * PANEL_WIDTH, 2 * PANEL_WIDTH * 0.72 + _legend_room(frames.values())),
+        layout="constrained",
         squeeze=False,
     )
     colors = layer_colors(all_layers(frames.values()))
@@ -360,7 +454,8 @@ def plot_relu_singular_values(bounds_by_network: Mapping[str, pd.DataFrame]):
         panel_label(axes[0, j], chr(ord("a") + j), f"{name}: ReLU SV bounds")
         _draw_linear(axes[1, j], df, colors)
         panel_label(axes[1, j], chr(ord("a") + n + j), f"{name}: linear SVs")
-    figure_legend(fig, legend_handles(colors, all_subsets(frames.values())))
+    figure_legend(fig, legend_handles(colors, all_subsets(frames.values()))
+                  + _replicate_handles(frames.values()))
     fit_titles(fig)
     return fig
 
@@ -374,12 +469,17 @@ def plot_gaussian_mean_width(widths_by_network: Mapping[str, pd.DataFrame]):
     """Figure 4: Gaussian mean width of each layer's outputs over training, one panel per network.
 
     Width against epoch (0 = initialisation), colour = layer, correct data solid and incorrect
-    dashed, each with a band of +-1 standard error over the Gaussian draws.
+    dashed, each with a band of +-1 standard error over the Gaussian draws (``stderr``).
+
+    A frame whose ``seed`` column holds several values (replicates) is drawn as the mean width
+    over seeds per epoch, and the band is then the min-max over the seeds, not the standard
+    error (the legend reads "mean over n seeds, band: min-max"). No ``seed`` column, or one
+    seed: as above.
 
     Parameters
     ----------
     widths_by_network : dict of network name -> widths DataFrame
-        Columns ``network, layer, subset, epoch, width, stderr``.
+        Columns ``network, layer, subset, epoch, width, stderr`` (``seed`` optional).
 
     Returns
     -------
@@ -390,13 +490,15 @@ def plot_gaussian_mean_width(widths_by_network: Mapping[str, pd.DataFrame]):
     names = list(frames)
     n = len(names)
     fig, axes = plt.subplots(
-        1, n, figsize=(n * PANEL_WIDTH, PANEL_WIDTH * 0.75), layout="constrained", squeeze=False
+        1, n, figsize=(n * PANEL_WIDTH, PANEL_WIDTH * 0.75 + _legend_room(frames.values())),
+        layout="constrained", squeeze=False
     )
     colors = layer_colors(all_layers(frames.values()))
     for j, name in enumerate(names):
         _draw_widths(axes[0, j], frames[name], colors)
         panel_label(axes[0, j], chr(ord("a") + j), name)
-    figure_legend(fig, legend_handles(colors, all_subsets(frames.values())))
+    figure_legend(fig, legend_handles(colors, all_subsets(frames.values()))
+                  + _replicate_handles(frames.values()))
     fit_titles(fig)
     return fig
 
@@ -413,6 +515,11 @@ def plot_appendix(network: str, bounds_df: pd.DataFrame, widths_df: pd.DataFrame
     ReLU singular values over correct (solid) and incorrect (dashed) data, (c) Gaussian mean
     width over training, correct solid and incorrect dashed with +-1 standard error bands.
 
+    Either frame may hold replicates (a ``seed`` column with several values): its curves are
+    then the means over seeds and every band is the min-max over seeds (the width's standard
+    error is not drawn), as in :func:`plot_relu_singular_values` and
+    :func:`plot_gaussian_mean_width`.
+
     Returns
     -------
     matplotlib.figure.Figure with 3 panels.
@@ -421,7 +528,8 @@ def plot_appendix(network: str, bounds_df: pd.DataFrame, widths_df: pd.DataFrame
     WIDTHS.check(widths_df, "widths_df")
     ensure_style()
     fig, axes = plt.subplots(
-        1, 3, figsize=(3 * PANEL_WIDTH, PANEL_WIDTH * 0.75), layout="constrained"
+        1, 3, figsize=(3 * PANEL_WIDTH, PANEL_WIDTH * 0.75 + _legend_room([bounds_df, widths_df])),
+        layout="constrained",
     )
     colors = layer_colors(all_layers([bounds_df, widths_df]))
     _draw_linear(axes[0], bounds_df, colors)
@@ -430,7 +538,8 @@ def plot_appendix(network: str, bounds_df: pd.DataFrame, widths_df: pd.DataFrame
     panel_label(axes[1], "b", "ReLU SV bounds")
     _draw_widths(axes[2], widths_df, colors)
     panel_label(axes[2], "c", "Gaussian mean width")
-    figure_legend(fig, legend_handles(colors, all_subsets([bounds_df, widths_df])))
+    figure_legend(fig, legend_handles(colors, all_subsets([bounds_df, widths_df]))
+                  + _replicate_handles([bounds_df, widths_df]))
     fig.suptitle(str(network))
     fit_titles(fig)
     return fig
