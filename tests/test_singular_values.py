@@ -116,6 +116,58 @@ def test_bounds_are_non_increasing_and_attained_by_an_approximant(m, n, seed):
         assert result.svd_bounds[k] == pytest.approx(direct, rel=1e-12, abs=1e-12 * s[0])
 
 
+@pytest.mark.parametrize(
+    ("m", "n", "n_points", "bias"),
+    [
+        (6, 5, 200, None),
+        (5, 9, 150, None),
+        (12, 12, 300, None),
+        (7, 4, 120, "free"),
+        (4, 8, 100, "free"),
+        (10, 10, 200, "free"),
+        (8, 6, 150, "fixed"),
+        (3, 9, 80, "fixed"),
+    ],
+)
+def test_every_bound_is_recomputed_from_its_approximant(m, n, n_points, bias):
+    """bounds[k] is the max-error over X of approximant(k) = (L, c), L of rank <= k: anyone can
+    check a reported bound (to float64 rounding; the bound was evaluated in another order)."""
+    W, b = _layer(m, n, m * n, bias=bias is not None)
+    if bias is None:
+        X = sample_unit_sphere(n_points, n, seed=m + n)
+    else:
+        X = np.random.default_rng(m + n).uniform(-2, 2, size=(n_points, n))
+    result = relu_singular_value_bounds(W, X, b, approximant_bias=bias or "free", steps=60)
+    assert np.any(result.best_steps > 0)  # some bounds come from Adam, not the SVD start
+    for k, bound in zip(result.ranks.tolist(), result.bounds, strict=True):
+        L, c = result.approximant(k)
+        assert L.shape == (m, n) and c.shape == (m,)
+        assert np.linalg.matrix_rank(L) <= k
+        if bias is None:
+            assert np.all(c == 0.0)
+        elif bias == "fixed":
+            np.testing.assert_array_equal(c, b)
+        assert _max_error(W, X, b, L, c) == pytest.approx(bound, rel=1e-12, abs=1e-13 * W.max())
+
+
+def test_approximant_of_a_lower_rank_where_it_is_the_better_one():
+    """A running minimum: where a lower rank's approximant gives the smaller bound, it is the
+    approximant of the higher rank too (of rank < k)."""
+    rng = np.random.default_rng(2)  # a case found by search: rank 2 does worse than rank 1
+    W, b, X = rng.standard_normal((3, 3)), 2 * rng.standard_normal(3), rng.standard_normal((5, 3))
+    result = relu_singular_value_bounds(W, X, b, steps=1, approximant_bias="fixed")
+    assert result.raw_bounds[2] > result.bounds[2] == result.raw_bounds[1]
+    L1, c1 = result.approximant(1)
+    L2, c2 = result.approximant(2)
+    np.testing.assert_array_equal(L2, L1)
+    assert np.linalg.matrix_rank(L2) == 1
+    assert _max_error(W, X, b, L2, c2) == pytest.approx(result.bounds[2], rel=1e-12)
+    with pytest.raises(ValueError, match="k must be one of the ranks"):
+        result.approximant(7)
+    with pytest.raises(ValueError, match="k must be an int"):
+        result.approximant(1.0)
+
+
 @pytest.mark.parametrize("bias", [None, "fixed"])
 def test_rank_zero_is_exact(bias):
     W, b = _layer(5, 4, 1, bias=bias is not None)

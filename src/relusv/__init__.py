@@ -5,7 +5,8 @@ Modules by concept of the paper:
 
 - :mod:`relusv.singular_values`: linear singular values, sphere samples and numerical upper
   bounds on (data-dependent, affine) ReLU singular values (sections II, III); the batched
-  optimisation behind them is :mod:`relusv._bounds_optimiser`.
+  optimisation behind them is :mod:`relusv._bounds_optimiser`; :mod:`relusv.sphere_bounds`: the
+  paper's sample bounds and refined bounds on the unit sphere (Figure 2).
 - :mod:`relusv.widths`: Gaussian and spherical mean width of finite sets and operators (IV).
 - :mod:`relusv.layers`: the ``DoubleDense`` Keras layer and double-p-product initialisation (V).
 - :mod:`relusv.parameter_counts`: parameters of dense and double-layer MLPs (V-C), no Keras.

@@ -173,7 +173,6 @@ def _compute_bounds_unpinned(
     rng: np.random.Generator,
     n_threads: int,
     drop_null_directions: bool,
-    starts: dict | None = None,
 ) -> dict:
     """:func:`compute_bounds` with BLAS threading as it is."""
     m, n = W.shape
@@ -257,7 +256,6 @@ def _compute_bounds_unpinned(
                     U_full,
                     V_full,
                     b / s_out if has_bias else None,
-                    warm=[_internal_start(starts, k, factor, P, s_out) for k in chunk],
                     free_bias=free_bias,
                     lr_scales=scales,
                     relative_lr=[learning_rate * svd_bounds[k] / e_ref for k in chunk],
@@ -305,15 +303,6 @@ def _compute_bounds_unpinned(
     )
 
 
-def _internal_start(starts: dict | None, k: int, factor: float, P: np.ndarray, s_out: float):
-    """Rank ``k``'s warm start ``(U (m, k), V (k, n), c)`` in the normalised coordinates of the
-    optimisation (``V`` in the principal axes ``P`` of the data), or None to start at the SVD."""
-    if not starts or k not in starts:
-        return None
-    U, V, c = starts[k]
-    return U * factor, (V * factor) @ P, None if c is None else c / s_out
-
-
 def _bucket_setup(
     ranks: list[int],
     R: int,
@@ -321,7 +310,6 @@ def _bucket_setup(
     V_full: np.ndarray,
     b: np.ndarray | None,
     *,
-    warm: list,
     free_bias: bool,
     lr_scales: tuple[float, float, float],
     relative_lr: list[float],
@@ -333,9 +321,7 @@ def _bucket_setup(
     Returns ``U (K, m, Ra)``, ``V (K, Ra, da)``, their 0/1 masks and their step sizes
     (``(K, 1, Ra)`` and ``(K, 1, 1)``), all float32. With a bias, column ``R`` of ``U`` is ``c``
     and row ``R`` of ``V`` is the unit vector of the constant input coordinate (``A``'s last
-    column), so that ``Z = A V^T U^T`` includes ``+ c``; that row is never updated. ``warm``:
-    per rank None (start at the truncated SVD ``U_full``, ``V_full``, ``c = b``) or a warm start
-    ``(U (m, k), V (k, d), c or None)`` in the normalised coordinates.
+    column), so that ``Z = A V^T U^T`` includes ``+ c``; that row is never updated.
     """
     K = len(ranks)
     m = U_full.shape[0]
@@ -350,17 +336,14 @@ def _bucket_setup(
     lr_U = np.zeros((K, 1, Ra), dtype=np.float32)
     lr_V = np.zeros((K, 1, 1), dtype=np.float32)
     for i, k in enumerate(ranks):  # set-up only; the Adam steps have no loop over ranks
-        if warm[i] is None:
-            U[i, :, :k] = U_full[:, :k]
-            V[i, :k, :d] = V_full[:k]
-        else:
-            U[i, :, :k], V[i, :k, :d] = warm[i][0], warm[i][1]
+        U[i, :, :k] = U_full[:, :k]
+        V[i, :k, :d] = V_full[:k]
         mask_U[i, :, :k] = 1.0
         mask_V[i, :k, :d] = 1.0
         lr_U[i, 0, :k] = relative_lr[i] * scale_u
         lr_V[i] = relative_lr[i] * scale_v
         if has_bias:
-            U[i, :, R] = b if warm[i] is None or warm[i][2] is None else warm[i][2]
+            U[i, :, R] = b
             V[i, R, d] = 1.0
             if free_bias:
                 mask_U[i, :, R] = 1.0

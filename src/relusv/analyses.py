@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from relusv.singular_values import relu_singular_value_bounds, sample_unit_sphere
+from relusv.singular_values import relu_singular_value_bounds, sphere_bounds
 from relusv.tidy import BOUNDS, RANDOM_LAYERS, SUBSETS, WIDTH_DIFFERENCES, WIDTHS
 from relusv.widths import WidthEstimate, gaussian_mean_width_per_draw
 
@@ -203,68 +203,56 @@ def widths_and_differences_over_training(
 
 
 def random_layer_bounds(shapes: Sequence[Sequence[int]], *, layers_per_shape: int,
-                        n_points: int, steps: int, learning_rate: float,
+                        n_points: int, steps: int, learning_rate: float, holdout_points: int,
+                        ascent_starts: int, ascent_steps: int, rounds: int,
                         seed: int, n_threads: int | None = None) -> pd.DataFrame:
     """Unbiased ReLU singular value bounds of random layers over the unit sphere (Figure 2).
 
-    Each layer ``W`` has i.i.d. ``N(0, 1/n)`` entries; ``X`` is ``n_points`` uniform samples of the
-    unit sphere of ``R^n``. Two bounds per rank k:
+    Each layer ``W`` has i.i.d. ``N(0, 1/n)`` entries. Two bounds per rank ``k``, both from
+    :func:`relusv.singular_values.sphere_bounds`:
 
-    - ``bound_sample``, the paper's: the worst error over ``X`` of the approximant fitted to ``X``.
-      In 10-20 dimensions ``X`` covers the sphere sparsely, so this is a sample quantity, not a
-      bound on ``s_k``;
-    - ``bound_refined``: the worst error of the same approximant found anywhere we looked: over
-      ``X``, over a fresh held-out sample of ``n_points`` sphere points, and by projected gradient
-      ascent on the sphere from the worst held-out points (:func:`_worst_error_on_sphere`), capped
-      by ``sigma_k`` (the SVD truncation is a certified rank-k approximant with error exactly
-      ``sigma_k``, Lemma 5). Still an estimate from below of that approximant's sphere error, but
-      one evaluated off the sample.
+    - ``bound_sample``, the paper's: the worst error over ``n_points`` uniform sphere points of
+      the approximant fitted to them. In 10-20 dimensions the sample covers the sphere sparsely,
+      so this is a sample quantity, not a bound on ``s_k``;
+    - ``bound_refined``: ``min(sigma_k, e_k)``, ``e_k`` the worst error of the reported
+      approximant found off the sample (fresh held-out points, projected gradient ascent on the
+      sphere), after ``rounds`` rounds that add the ascent's worst points to the optimisation set
+      and refit. ``sigma_k`` is certified by the SVD truncation (Lemma 5).
 
-    ``n_threads``: worker threads of :func:`relusv.singular_values.relu_singular_value_bounds`
-    (by default one per available core; the bounds do not depend on it). The held-out points come
-    from a stream of their own (``[seed, 1]``), so ``bound_sample`` does not depend on them.
+    Parameters
+    ----------
+    shapes : sequence of (m, n)
+        Layer shapes (outputs, inputs).
+    layers_per_shape : int
+        Random layers per shape.
+    n_points, steps, learning_rate, holdout_points, ascent_starts, ascent_steps, rounds
+        Passed to :func:`relusv.singular_values.sphere_bounds`.
+    seed : int
+        Draws every layer's weights and the seed of its :func:`sphere_bounds` call, in order.
+    n_threads : int or None
+        Worker threads of the Adam optimisation (by default one per available core; the bounds
+        do not depend on it).
+
+    Returns
+    -------
+    DataFrame with the columns of :data:`relusv.tidy.RANDOM_LAYERS`, one row per
+    (shape, layer, k).
     """
     rng = np.random.default_rng(seed)
-    holdout_rng = np.random.default_rng([seed, 1])
     frames = []
     for m, n in shapes:
         for layer in range(layers_per_shape):
             W = rng.standard_normal((m, n)) / np.sqrt(n)
-            X = sample_unit_sphere(n_points, n, seed=int(rng.integers(2**31)))
-            log.info("random layer %dx%d #%d over %d sphere points", m, n, layer, n_points)
-            result = relu_singular_value_bounds(W, X, steps=steps, learning_rate=learning_rate,
-                                                seed=int(rng.integers(2**31)),
-                                                n_threads=n_threads)
-            holdout = sample_unit_sphere(n_points, n, seed=int(holdout_rng.integers(2**31)))
-            refined = [
-                min(float(sigma), max(float(bound),
-                                      _worst_error_on_sphere(W, result.approximant(int(k))[0],
-                                                             holdout)))
-                for k, bound, sigma in zip(result.ranks, result.bounds,
-                                           result.linear_singular_values, strict=True)]
+            log.info("random layer %dx%d #%d: %d sphere points, %d rounds", m, n, layer,
+                     n_points, rounds)
+            result = sphere_bounds(W, n_points=n_points, seed=int(rng.integers(2**31)),
+                                   steps=steps, learning_rate=learning_rate,
+                                   holdout_points=holdout_points, ascent_starts=ascent_starts,
+                                   ascent_steps=ascent_steps, rounds=rounds, n_threads=n_threads)
             frames.append(pd.DataFrame({
                 "shape": f"{m}x{n}", "m": m, "n": n, "layer": layer, "k": result.ranks,
-                "singular_value": result.linear_singular_values, "bound_sample": result.bounds,
-                "bound_refined": refined}))
+                "singular_value": result.linear_singular_values,
+                "bound_sample": result.bounds_sample, "bound_refined": result.bounds_refined}))
     return pd.concat(frames, ignore_index=True)[list(RANDOM_LAYERS.columns)]
-
-
-def _worst_error_on_sphere(W: np.ndarray, L: np.ndarray, points: np.ndarray, *,
-                           starts: int = 32, steps: int = 200, step_size: float = 0.05) -> float:
-    """The largest ``||relu(W x) - relu(L x)||`` found over ``points`` and by projected gradient
-    ascent on the unit sphere from the ``starts`` worst of them (``points``: (N, n), unit rows)."""
-    def errors(x):
-        return np.linalg.norm(np.maximum(x @ W.T, 0.0) - np.maximum(x @ L.T, 0.0), axis=1)
-
-    found = errors(points)
-    best = float(found.max())
-    x = points[np.argsort(found)[-starts:]].copy()
-    for _ in range(steps):
-        a, z = x @ W.T, x @ L.T
-        r = np.maximum(a, 0.0) - np.maximum(z, 0.0)
-        x = x + step_size * ((r * (a > 0)) @ W - (r * (z > 0)) @ L)
-        x /= np.linalg.norm(x, axis=1, keepdims=True)
-        best = max(best, float(errors(x).max()))
-    return best
 
 

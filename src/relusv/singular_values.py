@@ -51,9 +51,11 @@ from relusv._validation import (
 __all__ = [
     "APPROXIMANT_BIASES",
     "ReluSingularValueBounds",
+    "SphereBounds",  # noqa: F822 (module __getattr__ below)
     "linear_singular_values",
     "relu_singular_value_bounds",
     "sample_unit_sphere",
+    "sphere_bounds",  # noqa: F822 (module __getattr__ below)
 ]
 
 #: Allowed values of ``approximant_bias``: ``"free"`` (the approximant's bias ``c`` starts at
@@ -324,6 +326,18 @@ def relu_singular_value_bounds(
         n_threads=n_threads,
         drop_null_directions=True,
     )
+
+
+def __getattr__(name: str):
+    """:func:`relusv.sphere_bounds.sphere_bounds` and its result type, re-exported here.
+
+    Imported on first use: :mod:`relusv.sphere_bounds` builds on this module.
+    """
+    if name in ("SphereBounds", "sphere_bounds"):
+        from relusv import sphere_bounds as module
+
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------------------------

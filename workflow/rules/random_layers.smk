@@ -1,5 +1,6 @@
-# Random layers: unbiased ReLU singular value bounds of random low-dimensional layers over dense
-# samples of the unit sphere, against their linear singular values (Figure 2).
+# Random layers: unbiased ReLU singular value bounds of random low-dimensional layers on the unit
+# sphere, against their linear singular values (Figure 2): the paper's bound over the sample and
+# the refined bound off it.
 
 
 rule random_layer_bounds:
@@ -11,6 +12,10 @@ rule random_layer_bounds:
         n_points=config["random_layers"]["n_points"],
         steps=config["random_layers"]["steps"],
         learning_rate=config["random_layers"]["learning_rate"],
+        holdout_points=config["random_layers"]["holdout_points"],
+        ascent_starts=config["random_layers"]["ascent_starts"],
+        ascent_steps=config["random_layers"]["ascent_steps"],
+        rounds=config["random_layers"]["rounds"],
         seed=config["random_layers"]["seed"],
     log:
         "logs/random_layers/bounds.log",
