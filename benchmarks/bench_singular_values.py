@@ -10,6 +10,21 @@ Three layers at the default number of Adam steps:
   ``[0, 1]^784``: a 4-pixel border of constant-zero pixels (400 live pixels), each image a
   clipped combination of 30 smooth "strokes" plus noise (about half the live pixels 0).
 
+Early stopping (second table): the same layers with the defaults of
+:func:`relusv.analyses.network_bounds` (``EARLY_STOPPING_TOLERANCE`` / ``_PATIENCE`` of
+:mod:`relusv.singular_values`, or ``--tolerance`` / ``--patience``) against the fixed-step run
+(``tolerance=0``, timed again, alternating with the early runs so that both see the same load):
+wall time of each, the relative deviation of the
+early ``bounds`` from the fixed ones (max and mean over ranks; never negative, since a stopped
+rank's bound is that of a fixed-step run of fewer steps) and the Adam steps taken per rank.
+``--trained NAME ...`` adds the hidden layers of the config's networks (``mnist_100``,
+``cifar10_100``, ``cifar10_300``, ...) trained on the synthetic stand-ins of
+``benchmarks/standin_data.py`` (``--epochs`` caps the config's epochs; minutes per network),
+over their correct and incorrect test subsets as ``config/config.yaml`` draws them; only the
+early-stopping table covers them, over ``--sample-ranks`` evenly spaced ranks per layer if given
+(each rank's computation does not depend on the others, so a sample's deviations are exact and
+its times are those of the sample).
+
 Every timing is the median over ``--repeats`` runs (default 3; ``batched s range``: the fastest and
 slowest batched run). Columns: ``batched s`` is one call of :func:`relu_singular_value_bounds` for
 all ranks (``batched cpu s``: its CPU time over all threads, a proxy that is less sensitive to
@@ -24,7 +39,8 @@ batched bounds are lower, i.e. better). Both loops are timed on evenly spaced ra
 extrapolated to all ranks (the ``timed ranks`` column); the speed-ups compare against the
 extrapolated times.
 
-Run: ``python benchmarks/bench_singular_values.py`` (a few minutes on 2 cores).
+Run: ``python benchmarks/bench_singular_values.py`` (about 20 minutes on 2 cores; with
+``--trained``, minutes more per network).
 """
 
 from __future__ import annotations
@@ -39,9 +55,15 @@ import time
 
 import numpy as np
 
-from relusv.singular_values import relu_singular_value_bounds, sample_unit_sphere
+from relusv.singular_values import (
+    EARLY_STOPPING_PATIENCE,
+    EARLY_STOPPING_TOLERANCE,
+    relu_singular_value_bounds,
+    sample_unit_sphere,
+)
 
 N_POINTS = 1000
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def sphere_layer(seed: int = 0):
@@ -200,6 +222,93 @@ def _bench_layer_once(name, W, b, X, *, loop_ranks: int, naive_ranks: int,
     }
 
 
+def bench_early_stopping(name, W, b, X, *, steps: int | None, tolerance: float, patience: int,
+                         repeats: int, ranks=None) -> dict:
+    """Fixed steps against early stopping on one layer: median wall times over ``repeats``
+    runs of each, the deviation of the early bounds and the steps taken (of the first run)."""
+    kwargs = {"ranks": ranks} | ({} if steps is None else {"steps": steps})
+    fixed_s, early_s = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fixed = relu_singular_value_bounds(W, X, b, **kwargs)
+        fixed_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        early = relu_singular_value_bounds(W, X, b, tolerance=tolerance, patience=patience,
+                                           **kwargs)
+        early_s.append(time.perf_counter() - start)
+    deviation = _relative_deviation(early.bounds, fixed.bounds)
+    optimised = fixed.steps_taken > 0
+    taken = early.steps_taken[optimised]
+    return {
+        "layer": name,
+        "N": X.shape[0],
+        "ranks": len(fixed.ranks),
+        "fixed s": statistics.median(fixed_s),
+        "early s": statistics.median(early_s),
+        "speed-up": statistics.median(fixed_s) / statistics.median(early_s),
+        "max rel dev %": 100 * float(deviation.max()),
+        "mean rel dev %": 100 * float(deviation.mean()),
+        "ranks > 1 %": int(np.sum(deviation > 0.01)),
+        "mean steps": float(taken.mean()) if taken.size else 0.0,
+        "stopped early": f"{int(np.sum(taken < fixed.steps))} / {taken.size}",
+        "runs": repeats,
+    }
+
+
+def _relative_deviation(early: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+    """``early / fixed - 1`` per rank, 0 where both are 0 (ranks at or above rank(W))."""
+    safe = np.where(fixed > 0, fixed, 1.0)
+    return np.where(fixed > 0, early / safe - 1.0, np.where(early > 0, np.inf, 0.0))
+
+
+def trained_layers(network: str, *, epochs: int | None = None):
+    """The hidden layers of ``network`` of ``config/config.yaml``, trained on stand-in data.
+
+    Writes the synthetic stand-in of the network's dataset (``benchmarks/standin_data.py``,
+    seed 0, canonical sizes) to a temporary folder, prepares it like the workflow, trains the
+    network with the config's settings (at most ``epochs`` epochs) and draws the correct and
+    incorrect test subsets with the config's ``subsets`` settings. Yields
+    ``(label, W, b, X)`` per (subset, layer), ``X`` the inputs the layer sees.
+    """
+    import tempfile
+
+    import yaml
+
+    sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+    import standin_data
+
+    from relusv.analyses import layer_inputs
+    from relusv.config import network_seeds
+    from relusv.data import dataset_info, prepare
+    from relusv.models import build_mlp, layer_weights
+    from relusv.subsets import pool_arrays, select_subsets
+    from relusv.training import predict_classes, train_mlp
+
+    with open(os.path.join(REPO, "config", "config.yaml")) as fh:
+        config = yaml.safe_load(fh)
+    spec, data_cfg, subsets_cfg = config["networks"][network], config["data"], config["subsets"]
+    seed = network_seeds(spec)[0]
+    with tempfile.TemporaryDirectory() as folder:
+        standin_data.write_standins(folder, [spec["dataset"]], 0)
+        arrays, _ = prepare(spec["dataset"], os.path.join(folder, spec["dataset"]),
+                            validation_fraction=data_cfg["validation_fraction"],
+                            test_fraction=data_cfg["test_fraction"], seed=data_cfg["split_seed"])
+    model = build_mlp(arrays["x_train"].shape[1], spec["widths"],
+                      dataset_info(spec["dataset"]).n_classes, seed=seed)
+    n_epochs = spec["epochs"] if epochs is None else min(epochs, spec["epochs"])
+    train_mlp(model, arrays["x_train"], arrays["y_train"], epochs=n_epochs,
+              batch_size=spec["batch_size"], learning_rate=spec["learning_rate"], seed=seed)
+    x, y = pool_arrays(arrays, subsets_cfg["pool"])
+    chosen = select_subsets(y, predict_classes(model, x), max_size=subsets_cfg["max_size"],
+                            min_size=subsets_cfg["min_size"], seed=subsets_cfg["seed"])
+    weights = layer_weights(model)
+    for subset, rows in (("correct", chosen.correct), ("incorrect", chosen.incorrect)):
+        inputs = layer_inputs(weights, x[rows])
+        for layer, (W, b) in enumerate(weights, start=1):
+            label = f"{network} ({n_epochs} ep.) layer {layer} {W.shape[0]}x{W.shape[1]} {subset}"
+            yield label, W, b, inputs[layer - 1]
+
+
 def _markdown(rows: list[dict]) -> str:
     def fmt(value):
         if isinstance(value, float):
@@ -218,7 +327,17 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--loop-ranks", type=int, default=20, help="ranks timed one at a time")
     parser.add_argument("--naive-ranks", type=int, default=5, help="ranks timed naively")
     parser.add_argument("--repeats", type=int, default=3, help="runs per layer (median)")
-    parser.add_argument("--only", choices=["sphere", "hidden", "input"], default=None)
+    parser.add_argument("--only", choices=["sphere", "hidden", "input", "none"], default=None,
+                        help="one synthetic layer, or none (only --trained)")
+    parser.add_argument("--tolerance", type=float, default=EARLY_STOPPING_TOLERANCE)
+    parser.add_argument("--patience", type=int, default=EARLY_STOPPING_PATIENCE)
+    parser.add_argument("--trained", nargs="*", default=[], metavar="NETWORK",
+                        help="networks of config/config.yaml trained on stand-in data")
+    parser.add_argument("--epochs", type=int, default=None, help="cap on their epochs")
+    parser.add_argument("--sample-ranks", type=int, default=None,
+                        help="evenly spaced ranks per trained layer (default: all)")
+    parser.add_argument("--early-repeats", type=int, default=None,
+                        help="runs per trained layer (default: --repeats)")
     args = parser.parse_args([] if argv is None else argv)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     layers = {
@@ -226,25 +345,36 @@ def main(argv: list[str] | None = None) -> list[dict]:
         "hidden 100x100": hidden_layer,
         "input 100x784": input_layer,
     }
-    rows = []
+    rows, early_rows = [], []
+    early = dict(steps=args.steps, tolerance=args.tolerance, patience=args.patience)
     for name, make in layers.items():
         if args.only and not name.startswith(args.only):
             continue
-        rows.append(
-            bench_layer(
-                name,
-                *make(),
-                loop_ranks=args.loop_ranks,
-                naive_ranks=args.naive_ranks,
-                steps=args.steps,
-                repeats=args.repeats,
-            )
-        )
+        W, b, X = make()
+        rows.append(bench_layer(name, W, b, X, loop_ranks=args.loop_ranks,
+                                naive_ranks=args.naive_ranks, steps=args.steps,
+                                repeats=args.repeats))
+        early_rows.append(bench_early_stopping(name, W, b, X, repeats=args.repeats, **early))
         print(f"done: {name}", flush=True)
+    for network in args.trained:
+        for name, W, b, X in trained_layers(network, epochs=args.epochs):
+            ranks = None
+            if args.sample_ranks:
+                ranks = _spaced(min(W.shape), args.sample_ranks)
+                name += f", {len(ranks)} ranks"
+            early_rows.append(bench_early_stopping(
+                name, W, b, X, ranks=ranks, repeats=args.early_repeats or args.repeats,
+                **early))
+            print(f"done: {name}", flush=True)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"\nReLU singular value bounds, all ranks, {cores} cores, load average {load:.1f}\n")
-    print(_markdown(rows))
-    return rows
+    if rows:
+        print(f"\nReLU singular value bounds, all ranks, {cores} cores, load average {load:.1f}\n")
+        print(_markdown(rows))
+    if early_rows:
+        print(f"\nEarly stopping (tolerance {args.tolerance:g}, patience {args.patience}) against "
+              f"fixed steps, {cores} cores, load average {load:.1f}\n")
+        print(_markdown(early_rows))
+    return rows + early_rows
 
 
 if __name__ == "__main__":

@@ -2,22 +2,32 @@
 
 1. **Demo DAG** (``config/demo.yaml``, offline): ``snakemake --cores 2 workflow_benchmarks`` in a
    fresh directory, ``--demo-repeats`` times. Reported: the wall-clock of each run (Snakemake's
-   start to its exit, DAG building included) and their median, and the per-rule table of the
+   start to its exit, DAG building included) and their median, the per-rule table of the
    ``workflow_benchmarks`` target (:func:`relusv.workflow_benchmarks.rule_table`) over each job's
-   median across the runs.
+   median across the runs, and the makespan that :func:`relusv.workflow_schedule.simulate_schedule`
+   gives those jobs on Snakemake's own DAG of the demo (a check of the simulation against the
+   measured wall-clock).
 2. **Full paper, estimated** (``config/config.yaml``): the paper cannot be downloaded here, so a
-   *probe* runs the paper's configuration restricted to one network per dataset
-   (:func:`relusv.workflow_benchmarks.probe_config`: mnist_100, cifar10_100, fashion_mnist_100,
-   boston_housing_32 and both networks to prune) on synthetic stand-ins of the four datasets with
-   their exact shapes (``standin_data.py``; the probe's figures and claims mean nothing, its
-   timings are those of the real sizes). :func:`relusv.workflow_benchmarks.estimate_jobs` then
-   predicts all 55 jobs of the paper: networks the probe did not run are scaled from the probe
-   network of the same dataset by their work ratio. Reported: the probe's wall-clock, its per-rule
-   table, the estimated per-rule table and lower bounds on the paper's wall-clock on 2 and on 16
-   cores (summed job seconds over the cores, or the longest job).
+   *probe* runs the paper's configuration restricted to one network per dataset and one
+   replicate of each (:func:`relusv.workflow_benchmarks.probe_config`: mnist_100, cifar10_100,
+   fashion_mnist_100, boston_housing_32 and both networks to prune, each under its first seed,
+   and the first from-scratch seed) on synthetic stand-ins of the four datasets with their exact
+   shapes (``standin_data.py``; the probe's figures and claims mean nothing, its timings are
+   those of the real sizes); its job table is saved as
+   ``benchmarks/results/workflow_probe_jobs.csv``.
+   :func:`relusv.workflow_benchmarks.estimate_jobs` then predicts every job of the paper: other
+   replicates as their probe replicate, networks the probe did not run scaled from the probe
+   network of the same dataset by their work ratio. Reported: the probe's wall-clock and per-rule
+   table, the estimated per-rule table, the total job seconds (as measured on 2 cores), the
+   longest job, and on 2, 8 and 16 cores the simulated makespan on Snakemake's DAG of the paper
+   (ready jobs started longest remaining chain first, and in Snakemake's job order), a lower bound
+   and the critical path (the longest chain of dependent jobs, the same for any number of cores).
 
-Run ``python benchmarks/bench_workflow.py [--demo-repeats N] [--skip-paper] [--keep DIR]``; the
-probe takes the better part of an hour on 2 cores.
+Run ``python benchmarks/bench_workflow.py [--demo-repeats N] [--skip-paper] [--keep DIR]
+[--threads RULE=N ...]``; the probe takes the better part of an hour on 2 cores.
+``--estimate-only JOBS_CSV`` skips the demo and the probe and estimates the paper from a saved
+probe job table (``benchmarks/results/workflow_probe_jobs.csv``, or a probe's
+``results/benchmarks/summary/jobs.csv``): a few seconds.
 """
 
 from __future__ import annotations
@@ -36,15 +46,21 @@ import pandas as pd
 import yaml
 
 from relusv.tables import to_markdown
-from relusv.workflow_benchmarks import (
-    estimate_jobs,
-    probe_config,
-    rule_table,
-    wall_seconds_lower_bound,
+from relusv.workflow_benchmarks import estimate_jobs, probe_config, rule_table
+from relusv.workflow_schedule import (
+    JobGraph,
+    graph_seconds,
+    simulate_schedule,
+    workflow_graph,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Cores of the runs measured here (the probe's jobs' seconds are on this machine).
 CORES = 2
+#: Cores of the simulated runs of the paper.
+SCHEDULE_CORES = (2, 8, 16)
+#: The probe's job table, kept so that the estimate can be redone without the probe.
+PROBE_JOBS = ROOT / "benchmarks/results/workflow_probe_jobs.csv"
 
 
 def run_workflow(workdir: Path, configfile: Path) -> float:
@@ -80,7 +96,18 @@ def _minutes(seconds: float) -> str:
     return f"{seconds:.0f} s ({seconds / 60:.1f} min)"
 
 
-def demo(workroot: Path, repeats: int) -> list[dict]:
+def with_threads(graph: JobGraph, threads: dict[str, int]) -> JobGraph:
+    """``graph`` with the threads of the rules in ``threads`` replaced (a what-if)."""
+    unknown = sorted(set(threads) - set(graph.jobs["rule"]))
+    if unknown:
+        raise SystemExit(f"--threads: no job of rule(s) {unknown} in the DAG")
+    jobs = graph.jobs.copy()
+    for rule, count in threads.items():
+        jobs.loc[jobs["rule"] == rule, "threads"] = count
+    return JobGraph(jobs=jobs, edges=graph.edges)
+
+
+def demo(workroot: Path, repeats: int, threads: dict[str, int]) -> list[dict]:
     walls, runs = [], []
     for i in range(repeats):
         workdir = workroot / f"demo_{i}"
@@ -99,10 +126,25 @@ def demo(workroot: Path, repeats: int) -> list[dict]:
     print("Per rule (each job's median over the runs):\n")
     print(to_markdown(rule_table(jobs)))
     print()
+    demo_schedule(jobs, threads)
     return [{"what": "demo", "wall_seconds": w} for w in walls]
 
 
-def paper(workroot: Path) -> list[dict]:
+def demo_schedule(jobs: pd.DataFrame, threads: dict[str, int]) -> None:
+    """Print the simulated makespan of the demo's measured ``jobs`` on ``CORES`` cores."""
+    graph = with_threads(workflow_graph(ROOT / "Snakefile", [ROOT / "config/demo.yaml"]),
+                         threads)
+    seconds = graph_seconds(graph, jobs)
+    best, in_order = (simulate_schedule(graph, seconds, CORES, priority=p)
+                      for p in ("longest_path", "jobid"))
+    print(f"Simulated on Snakemake's DAG of the demo with these job seconds, {CORES} cores: "
+          f"makespan {best.makespan:.0f} s (longest remaining chain first) or "
+          f"{in_order.makespan:.0f} s (Snakemake's job order), at least {best.lower_bound:.0f} s; "
+          "the measured wall-clock adds Snakemake's DAG building and its pauses between "
+          "jobs.\n")
+
+
+def paper(workroot: Path, threads: dict[str, int]) -> list[dict]:
     from standin_data import write_standins
 
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
@@ -114,31 +156,79 @@ def paper(workroot: Path) -> list[dict]:
     configfile.write_text(yaml.safe_dump(probe, sort_keys=False))
     wall = run_workflow(workdir, configfile)
     jobs = read_jobs(workdir)
-    estimate = estimate_jobs(jobs, config)
+    PROBE_JOBS.parent.mkdir(parents=True, exist_ok=True)
+    jobs.to_csv(PROBE_JOBS, index=False)
     print("### Full paper config, estimated from a probe\n")
     print(f"The probe (networks {', '.join(probe['networks'])}; pruned "
-          f"{', '.join(probe['pruning']['networks'])}; stand-in data of the real shapes) ran "
-          f"{len(jobs)} jobs in **{_minutes(wall)}** on {CORES} cores; its jobs' seconds sum to "
-          f"{jobs['seconds'].sum():.0f} s.\n")
+          f"{', '.join(probe['pruning']['networks'])}; one replicate of each, the first "
+          f"from-scratch seed; stand-in data of the real shapes) ran {len(jobs)} jobs in "
+          f"**{_minutes(wall)}** on {CORES} cores; its jobs' seconds sum to "
+          f"{jobs['seconds'].sum():.0f} s (job table: "
+          f"`{PROBE_JOBS.relative_to(ROOT)}`).\n")
     print("Probe, per rule:\n")
     print(to_markdown(rule_table(jobs)))
     print()
-    scaled = estimate[estimate["scale"] != 1.0]
-    print(f"Paper config ({len(estimate)} jobs), estimated per rule "
-          f"({len(scaled)} jobs scaled from the probe network of their dataset:"
-          + "".join(f" {r.job.removeprefix('network=')} {r.rule} x{r.scale:.2f};"
-                    for r in scaled.itertuples()) + "):\n")
-    print(to_markdown(rule_table(estimate)))
+    return [{"what": "paper probe", "wall_seconds": wall}, *estimate(jobs, config, threads)]
+
+
+def estimate(jobs: pd.DataFrame, config: dict, threads: dict[str, int]) -> list[dict]:
+    """Print the paper's jobs estimated from the probe's ``jobs`` and their simulated runs."""
+    estimated = estimate_jobs(jobs, config)
+    scaled = estimated[estimated["scale"] != 1.0]
+    copied = estimated[(estimated["scale"] == 1.0)
+                       & (estimated["from_job"] != estimated["rule"] + " " + estimated["job"])]
+    print(f"Paper config ({len(estimated)} jobs), estimated per rule: {len(copied)} jobs taken "
+          f"from a probe job of another replicate or as the rule's median, {len(scaled)} "
+          "scaled from the probe network of their dataset by their work ratio (per rule: the "
+          "smallest and largest factor:"
+          + "".join(f" {rule} x{group.min():.2f}-{group.max():.2f};"
+                    for rule, group in scaled.groupby("rule", sort=False)["scale"])
+          + "):\n")
+    print(to_markdown(rule_table(estimated)))
     print()
-    total = estimate["seconds"].sum()
-    bounds = {cores: wall_seconds_lower_bound(estimate, cores) for cores in (CORES, 16)}
-    print(f"Estimated job seconds of the paper: {_minutes(total)}; wall-clock at least "
-          + "; ".join(f"{_minutes(s)} on {c} cores" for c, s in bounds.items())
-          + f" (the longest job: {estimate['seconds'].max():.0f} s, "
-          f"{estimate.loc[estimate['seconds'].idxmax(), 'rule']} "
-          f"{estimate.loc[estimate['seconds'].idxmax(), 'job']}).\n")
-    return [{"what": "paper probe", "wall_seconds": wall},
-            {"what": "paper estimate", "wall_seconds": bounds[CORES]}]
+    longest = estimated.loc[estimated["seconds"].idxmax()]
+    graph = with_threads(workflow_graph(ROOT / "Snakefile", [ROOT / "config/config.yaml"]),
+                         threads)
+    seconds = graph_seconds(graph, estimated)
+    print(f"Estimated job seconds of the paper (as measured on {CORES} cores): "
+          f"**{_minutes(estimated['seconds'].sum())}**; the longest job: "
+          f"{_minutes(longest['seconds'])}, {longest['rule']} {longest['job']}. Simulated on "
+          f"Snakemake's DAG of the paper ({len(graph.jobs)} jobs with `all`"
+          + (f"; threads changed: {threads}" if threads else "") + "):\n")
+    rows, schedules = [], {}
+    for cores in SCHEDULE_CORES:
+        best, in_order = (simulate_schedule(graph, seconds, cores, priority=p)
+                          for p in ("longest_path", "jobid"))
+        schedules[cores] = best
+        rows.append({"cores": cores, "makespan_s": best.makespan,
+                     "makespan_min": best.makespan / 60, "job_order_makespan_s": in_order.makespan,
+                     "lower_bound_s": best.lower_bound,
+                     "core_use_percent": 100 * (best.jobs["seconds"] * best.jobs["threads"]).sum()
+                     / (cores * best.makespan)})
+    print(to_markdown(pd.DataFrame(rows)))
+    print("\n(makespan: ready jobs started longest remaining chain first; job order: in "
+          "Snakemake's job order, as blind to durations as Snakemake; lower bound: the critical "
+          "path or the core-seconds over the cores.)\n")
+    path = schedules[SCHEDULE_CORES[-1]].critical_path
+    print(f"Critical path ({_minutes(path['seconds'].sum())}, {len(path)} jobs; no number of "
+          f"cores runs the paper faster), with its jobs' start and end on "
+          f"{SCHEDULE_CORES[-1]} cores:\n")
+    # "seconds" alone would print as the networks table's "training seconds".
+    print(to_markdown(path[["rule", "job", "threads", "seconds", "start", "end"]].rename(
+        columns={"seconds": "job_seconds", "start": "start_s", "end": "end_s"})))
+    print()
+    return [{"what": f"paper makespan {row['cores']} cores", "wall_seconds": row["makespan_s"]}
+            for row in rows]
+
+
+def parse_threads(items: list[str]) -> dict[str, int]:
+    threads = {}
+    for item in items:
+        rule, _, count = item.partition("=")
+        if not count.isdigit() or int(count) < 1:
+            raise SystemExit(f"--threads {item!r}: give RULE=N with N >= 1")
+        threads[rule] = int(count)
+    return threads
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -147,14 +237,25 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--skip-paper", action="store_true", help="only the demo")
     parser.add_argument("--keep", type=Path, default=None,
                         help="work in this directory and keep it (default: a temporary one)")
+    parser.add_argument("--estimate-only", type=Path, default=None, metavar="JOBS_CSV",
+                        help="only estimate the paper from this probe job table (no runs)")
+    parser.add_argument("--threads", nargs="*", default=[], metavar="RULE=N",
+                        help="simulate with these rules' threads changed (a what-if)")
     args = parser.parse_args([] if argv is None else argv)
     if args.demo_repeats < 1:
         parser.error("--demo-repeats must be at least 1")
+    threads = parse_threads(args.threads)
+    if args.estimate_only is not None:
+        if not args.estimate_only.is_file():
+            parser.error(f"--estimate-only: no file {args.estimate_only}")
+        config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+        print(f"### Full paper config, estimated from the probe jobs in {args.estimate_only}\n")
+        return estimate(pd.read_csv(args.estimate_only), config, threads)
     with tempfile.TemporaryDirectory(prefix="bench_workflow_") as temporary:
         workroot = args.keep or Path(temporary)
-        rows = demo(workroot, args.demo_repeats)
+        rows = demo(workroot, args.demo_repeats, threads)
         if not args.skip_paper:
-            rows += paper(workroot)
+            rows += paper(workroot, threads)
     return rows
 
 

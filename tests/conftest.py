@@ -35,3 +35,12 @@ def demo_config(*overrides: Path) -> list[str]:
 def write_override(path: Path, override: dict) -> Path:
     path.write_text(yaml.safe_dump(override))
     return path
+
+
+def validated_config(name: str) -> dict:
+    """``config/<name>`` as the workflow sees it: validated, the schema's defaults filled in."""
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((ROOT / "config" / name).read_text())
+    validate(config, str(ROOT / "workflow" / "schemas" / "config.schema.yaml"))
+    return config

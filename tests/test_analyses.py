@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from relusv.analyses import (
+    gather_network_bounds,
     layer_inputs,
     layer_widths,
     layer_widths_and_differences,
@@ -15,7 +16,13 @@ from relusv.analyses import (
     widths_and_differences_over_training,
     widths_over_training,
 )
-from relusv.singular_values import relu_singular_value_bounds, sphere_bounds
+from relusv.files import write_csv
+from relusv.singular_values import (
+    EARLY_STOPPING_PATIENCE,
+    EARLY_STOPPING_TOLERANCE,
+    relu_singular_value_bounds,
+    sphere_bounds,
+)
 from relusv.tidy import BOUNDS, RANDOM_LAYERS, WIDTH_DIFFERENCES, WIDTHS
 from relusv.widths import WidthEstimate, gaussian_mean_width, gaussian_mean_width_per_draw
 
@@ -51,6 +58,125 @@ def test_network_bounds_has_the_bounds_columns_and_skips_empty_subsets():
                                         weights[1][1], steps=5, learning_rate=0.1,
                                         approximant_bias="free", seed=0, n_threads=1)
     np.testing.assert_array_equal(frame.loc[frame["layer"] == 2, "bound"], direct.bounds)
+
+
+def _deep_network(seed=1):
+    """Three hidden layers of different shapes, two subsets of different sizes."""
+    rng = np.random.default_rng(seed)
+    shapes = [(7, 5), (6, 7), (4, 6)]
+    weights = [(rng.standard_normal(shape) / 2, 0.1 * rng.standard_normal(shape[0]))
+               for shape in shapes]
+    x = rng.standard_normal((70, 5))
+    return weights, {"correct": x[:40], "incorrect": x[40:]}
+
+
+SPLIT_KWARGS = dict(steps=60, learning_rate=0.1, approximant_bias="free", tolerance=2e-3,
+                    patience=10)
+
+
+def test_split_network_bounds_gather_to_the_unsplit_frame(tmp_path):
+    """One call per (subset, layer), on other thread counts and gathered in any order, gives bit
+    for bit the frame of one call on everything: a layer's bounds do not depend on the layers
+    and subsets computed with it. Also through CSV files (the workflow's split jobs)."""
+    weights, subsets = _deep_network()
+    whole = network_bounds("net", weights, subsets, n_threads=2, **SPLIT_KWARGS)
+    assert whole[["subset", "layer"]].drop_duplicates().values.tolist() == [
+        [s, layer] for s in ("correct", "incorrect") for layer in (1, 2, 3)]
+    parts = {(subset, layer): network_bounds("net", weights, {subset: x}, layers=[layer],
+                                             n_threads=1, **SPLIT_KWARGS)
+             for subset, x in subsets.items() for layer in (3, 1, 2)}
+    for (subset, layer), part in parts.items():
+        assert set(part["subset"]) == {subset} and set(part["layer"]) == {layer}
+    shuffled = [parts[key] for key in [("incorrect", 2), ("correct", 3), ("correct", 1),
+                                       ("incorrect", 1), ("incorrect", 3), ("correct", 2)]]
+    pd.testing.assert_frame_equal(gather_network_bounds(shuffled), whole, check_exact=True)
+    paths = []
+    for (subset, layer), part in parts.items():
+        paths.append(tmp_path / f"{subset}_layer{layer}.csv")
+        write_csv(paths[-1], part)
+    pd.testing.assert_frame_equal(gather_network_bounds(paths[::-1]), whole, check_exact=True)
+    # layers=[1, 3] on both subsets: the rows of those layers, in the unsplit order
+    two = network_bounds("net", weights, subsets, layers=[3, 1], **SPLIT_KWARGS)
+    pd.testing.assert_frame_equal(two, whole[whole["layer"] != 2].reset_index(drop=True),
+                                  check_exact=True)
+
+
+def test_rank_parts_gather_to_the_unsplit_frame():
+    """Interleaved rank parts of every (subset, layer): gathering takes the running minimum over
+    all ranks again, which gives the unsplit frame bit for bit; a missing part is an error."""
+    weights, subsets = _deep_network(seed=2)
+    whole = network_bounds("net", weights, subsets, **SPLIT_KWARGS)
+    parts = [network_bounds("net", weights, {subset: x}, layers=[layer], rank_part=(i, 3),
+                            **SPLIT_KWARGS)
+             for subset, x in subsets.items() for layer in (1, 2, 3) for i in range(3)]
+    assert sorted(parts[1]["k"]) == [1, 4]  # layer 1 of rank min(7, 5) = 5: ranks 1 and 4
+    pd.testing.assert_frame_equal(gather_network_bounds(parts[::-1]), whole, check_exact=True)
+    with pytest.raises(ValueError, match="layer 1, correct subset, miss ranks"):
+        gather_network_bounds(parts[1:])
+
+
+def test_gather_network_bounds_rejects_repeated_parts_and_skips_empty_ones():
+    weights, subsets = _deep_network()
+    part = network_bounds("net", weights, subsets, layers=[2], steps=3, learning_rate=0.1,
+                          approximant_bias="free")
+    with pytest.raises(ValueError, match="more than one part"):
+        gather_network_bounds([part, part])
+    empty = network_bounds("net", weights, {"incorrect": subsets["incorrect"][:0]}, layers=[2],
+                           steps=3, learning_rate=0.1, approximant_bias="free")
+    assert empty.empty and tuple(empty.columns) == BOUNDS.columns
+    pd.testing.assert_frame_equal(gather_network_bounds([empty, part]), part, check_exact=True)
+    with pytest.raises(ValueError, match="at least one part"):
+        gather_network_bounds([empty])
+    with pytest.raises(ValueError, match="several networks"):
+        gather_network_bounds([part, part.assign(network="other")])
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    (dict(layers=[0]), "layers"),
+    (dict(layers=[4]), "layers must be distinct layer numbers in 1 .. 3"),
+    (dict(layers=[1, 1]), "layers must be distinct"),
+    (dict(layers=[]), "layers"),
+    (dict(layers=2), "layers must be None or a sequence"),
+    (dict(rank_part=(3, 3)), "rank_part"),
+    (dict(rank_part=(0,)), "rank_part"),
+    (dict(rank_part=(0.0, 2)), "rank_part"),
+    (dict(tolerance=-1.0), "tolerance"),
+    (dict(patience=0), "patience"),
+])
+def test_network_bounds_rejects_bad_selections_before_any_work(kwargs, match, monkeypatch):
+    import relusv.analyses as analyses
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("work started before the input was validated")
+
+    monkeypatch.setattr(analyses, "relu_singular_value_bounds", no_work)
+    weights, subsets = _deep_network()
+    with pytest.raises(ValueError, match=match):
+        network_bounds("net", weights, subsets, steps=5, learning_rate=0.1,
+                       approximant_bias="free", **kwargs)
+
+
+def test_network_bounds_passes_early_stopping_on(monkeypatch):
+    """The defaults are the validated early stopping settings; tolerance=0 runs every rank to the
+    cap of steps."""
+    import relusv.analyses as analyses
+
+    weights, subsets = _deep_network()
+    calls = []
+    original = analyses.relu_singular_value_bounds
+
+    def spy(*args, **kwargs):
+        result = original(*args, **kwargs)
+        calls.append((kwargs["tolerance"], kwargs["patience"], result.steps_taken))
+        return result
+
+    monkeypatch.setattr(analyses, "relu_singular_value_bounds", spy)
+    for tolerance in ({}, {"tolerance": 0}):
+        network_bounds("net", weights, {"correct": subsets["correct"]}, layers=[1], steps=30,
+                       learning_rate=0.1, approximant_bias="free", **tolerance)
+    (tolerance, patience, _), (zero, _, fixed) = calls
+    assert (tolerance, patience) == (EARLY_STOPPING_TOLERANCE, EARLY_STOPPING_PATIENCE)
+    assert zero == 0 and np.all(fixed == 30)
 
 
 def test_widths_over_training_has_the_widths_columns():

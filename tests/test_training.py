@@ -8,6 +8,7 @@ import pytest
 
 from relusv.models import build_mlp
 from relusv.training import (
+    STEPS_PER_EXECUTION,
     _EpochShuffledBatches,
     checkpoint_path,
     compile_mlp,
@@ -115,6 +116,36 @@ def test_batch_order_depends_only_on_seed_and_epoch():
     assert not np.array_equal(order(0, 3), order(0, 4))
 
 
+def test_the_pipeline_yields_the_batches_of_the_epoch_set_last():
+    x = np.arange(22, dtype="float32").reshape(11, 2)
+    y = np.arange(11, dtype="int32")
+    batches = _EpochShuffledBatches(x, y, 4, 7)
+    dataset = batches.dataset()  # built once, as train_mlp builds it
+    for epoch in (0, 5, 2):
+        batches.set_epoch(epoch)
+        got = [(bx.numpy(), by.numpy()) for bx, by in dataset]
+        assert len(got) == len(batches) == 3 and len(got[-1][1]) == 3
+        for (gx, gy), (ex, ey) in zip(got, (batches[i] for i in range(len(batches))),
+                                      strict=True):
+            np.testing.assert_array_equal(gx, ex)
+            np.testing.assert_array_equal(gy, ey)
+
+
+def test_training_steps_through_the_seeded_batches_in_order(data, reference):
+    # train_mlp (many steps per call, validation, checkpoints, backup) against plain
+    # train_on_batch on the batches of each epoch, one step per call: the same weights, bitwise
+    assert STEPS_PER_EXECUTION > 1
+    x, y, _, _ = data
+    model = compile_mlp(build_mlp(8, (12, 10, 8), 3, seed=1), steps_per_execution=1)
+    keras.utils.set_random_seed(3)
+    batches = _EpochShuffledBatches(x.astype("float32"), y.astype("int32"), 32, 3)
+    for epoch in range(EPOCHS):
+        batches.set_epoch(epoch)
+        for i in range(len(batches)):
+            model.train_on_batch(*batches[i])
+    assert _equal(model.get_weights(), reference[0].get_weights())
+
+
 class _Interrupt(keras.callbacks.Callback):
     """Raises at the end of epoch index ``end`` or the beginning of epoch index ``begin``."""
 
@@ -140,6 +171,10 @@ def test_resume_after_interruption_matches_uninterrupted_run(
     run = tmp_path / "resumed"
     assert (run / "backup").exists()
     assert len(_read_csv(run / "history.csv")) == 2
+    # the backup's weights are its epoch's checkpoint file (a hard link), not a second save
+    backed_up = 1 if "end" in kill else 2
+    backup = (run / "backup" / "current" / "latest.weights.h5").stat()
+    assert backup.st_ino == checkpoint_path(run / "checkpoints", backed_up).stat().st_ino
     # the resumed epochs must draw the batch order of their own epoch number
     orders = []
     set_epoch = _EpochShuffledBatches.set_epoch
@@ -161,6 +196,21 @@ def test_resume_after_interruption_matches_uninterrupted_run(
     assert not (run / "backup").exists()
     names = sorted(p.name for p in (run / "checkpoints").iterdir())
     assert names == [f"epoch_{e:03d}.weights.h5" for e in range(EPOCHS + 1)]
+
+
+def test_resume_without_checkpoints_saves_its_own_backup(data, tmp_path, reference):
+    x, y, xv, yv = data
+
+    def run(callbacks=()):
+        model = build_mlp(8, (12, 10, 8), 3, seed=1)
+        train_mlp(model, x, y, xv, yv, epochs=EPOCHS, batch_size=32, seed=3,
+                  backup_dir=tmp_path / "backup", callbacks=callbacks)
+        return model
+
+    with pytest.raises(KeyboardInterrupt):
+        run([_Interrupt(begin=2)])
+    assert (tmp_path / "backup" / "current" / "latest.weights.h5").stat().st_nlink == 1
+    assert _equal(run().get_weights(), reference[0].get_weights())
 
 
 def test_early_stopping_keeps_the_best_weights(data, tmp_path):

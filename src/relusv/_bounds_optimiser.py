@@ -37,11 +37,27 @@ of a :class:`relusv.singular_values.ReluSingularValueBounds`. How the computatio
 - Buckets run in parallel on worker threads (``n_threads``), with BLAS pinned to one thread
   through ``threadpoolctl`` when it is installed. Every bucket's arithmetic is then the same for
   any number of threads, and the results are bitwise reproducible.
+- Early stopping (``tolerance > 0`` with a ``patience``): a rank stops once both its best
+  float32 max-error (the quantity whose best iterate is kept) and its best loss (Adam's
+  objective, the sum of squared errors) have improved by at most the relative ``tolerance`` over
+  the last ``patience`` steps, and leaves the stack: the state of the ranks still running is
+  compacted into fewer slices, so the products shrink with it. The max-error alone is a poor
+  signal: it often stays flat for 100-250 steps while one worst point is stuck and then drops by
+  10 % to 2.5x, while the loss keeps falling (``benchmarks/PROFILING.md``). Each slice's
+  arithmetic is unchanged by the compaction and the decision depends on the slice's own history
+  only, so a stopped rank's result is exactly that of a fixed-step run of as many steps, and
+  results stay independent of the other ranks and of ``n_threads``. Without early stopping the
+  loop is the fixed-step one, step for step.
+- Progress goes to this module's logger (INFO) at most every ``_LOG_INTERVAL`` seconds while a
+  call runs: ranks done, steps taken, best max-errors and an estimate of the time left.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -50,6 +66,8 @@ try:  # optional: pins BLAS to one thread per worker (installed with scikit-lear
     from threadpoolctl import threadpool_limits
 except ImportError:  # pragma: no cover - depends on the environment
     threadpool_limits = None
+
+log = logging.getLogger(__name__)
 
 # Adam's constants (the Keras / TensorFlow defaults); epsilon acts on the gradients of the
 # normalised problem (see _compute_bounds_unpinned), which are of order 1 / N or larger.
@@ -71,6 +89,9 @@ _SKINNY_COST = 1.15
 # 20 ranks (measured on a 100x100 layer over 1000 points, 2 workers on 2 cores); chunks of one
 # rank lose part of that again to the Python overhead per step.
 _MAX_STACK_ENTRIES = 2**19
+
+# Seconds between two progress messages of one call (a call shorter than this logs nothing).
+_LOG_INTERVAL = 30.0
 
 
 def _numerical_rank(singular_values: np.ndarray, shape: tuple[int, int]) -> int:
@@ -143,9 +164,10 @@ def compute_bounds(
     """The work of :func:`relusv.singular_values.relu_singular_value_bounds` on validated inputs.
 
     ``W``: (m, n), ``X``: (N, n), ``b``: (m,) or None, ``rank_list``: sorted distinct ranks;
-    keyword arguments ``steps``, ``learning_rate``, ``free_bias``, ``init_noise``, ``rng``,
-    ``n_threads`` and ``drop_null_directions``. Returns the fields of
-    :class:`relusv.singular_values.ReluSingularValueBounds` as a dict.
+    keyword arguments ``steps``, ``learning_rate``, ``tolerance``, ``patience``, ``free_bias``,
+    ``init_noise``, ``rng``, ``n_threads`` and ``drop_null_directions``. Returns the fields of
+    :class:`relusv.singular_values.ReluSingularValueBounds` as a dict. ``tolerance = 0`` or
+    ``patience = None``: no early stopping (every rank takes ``steps`` steps).
 
     ``drop_null_directions=False`` keeps all ``n`` principal-axis coordinates of ``X`` (the
     reference for the row-space reduction, which must give the same bounds up to rounding).
@@ -168,6 +190,8 @@ def _compute_bounds_unpinned(
     *,
     steps: int,
     learning_rate: float,
+    tolerance: float,
+    patience: int | None,
     free_bias: bool,
     init_noise: float,
     rng: np.random.Generator,
@@ -221,6 +245,7 @@ def _compute_bounds_unpinned(
     ]
     raw = dict(svd_bounds)
     best_steps = {k: -1 for k in rank_list}
+    steps_taken = {k: 0 for k in rank_list}
     if to_optimise and e_ref > 0:  # e_ref = 0: L = 0, c = b is exact and nothing is to be done
         # Adam works on a normalised copy of the problem: inputs divided by s_in (the RMS norm
         # of the points), outputs by s_out = e_0, and U, V, c scaled to match, so float32 sees
@@ -264,9 +289,15 @@ def _compute_bounds_unpinned(
                 )
                 tasks.append((chunk, hi, method, start))
         norm = 1.0 / n_points
-        results = _run_tasks(tasks, A, T32, steps=steps, norm=norm, n_threads=n_threads)
-        for (chunk, hi, _, _), (best_U, best_V, best_step) in zip(tasks, results, strict=True):
+        progress = _Progress(tasks, steps=steps, n_points=n_points, m=m, da=da, scale=s_out,
+                             shape=W.shape)
+        results = _run_tasks(tasks, A, T32, steps=steps, norm=norm, n_threads=n_threads,
+                             tolerance=tolerance, patience=patience, progress=progress)
+        progress.finish()
+        for (chunk, hi, _, _), result in zip(tasks, results, strict=True):
+            best_U, best_V, best_step, taken = result[:4]
             for i, k in enumerate(chunk):
+                steps_taken[k] = int(taken[i])
                 U_k = best_U[i, :, :k].astype(np.float64) / factor  # (m, k)
                 V_k = (best_V[i, :k, :d_opt].astype(np.float64) / factor) @ P.T  # (k, n)
                 if not has_bias:
@@ -294,8 +325,11 @@ def _compute_bounds_unpinned(
         raw_bounds=raw_arr,
         svd_bounds=np.array([svd_bounds[k] for k in rank_list], dtype=np.float64),
         best_steps=np.array([best_steps[k] for k in rank_list], dtype=np.int64),
+        steps_taken=np.array([steps_taken[k] for k in rank_list], dtype=np.int64),
         steps=steps,
         learning_rate=learning_rate,
+        tolerance=tolerance,
+        patience=patience,
         approximant_bias=("free" if free_bias else "fixed") if has_bias else None,
         n_points=n_points,
         data_rank=d,
@@ -365,30 +399,100 @@ def _task_cost(task, n_points: int, m: int, da: int) -> float:
     return len(ranks) * (_step_cost(method, R + 1, m, da, n_points) + 40 * m * n_points)
 
 
-def _run_tasks(tasks, A, T, *, steps: int, norm: float, n_threads: int) -> list:
+class _Progress:
+    """Progress of one :func:`compute_bounds` call, logged at most every ``_LOG_INTERVAL`` s.
+
+    Work is counted in estimated flops (:func:`_task_cost`) at the cap of ``steps`` steps; the
+    time left is the elapsed time times the capped work not yet finished over that finished,
+    which assumes that the remaining ranks stop as early as the finished ones on average (tasks
+    start most expensive first, so early estimates lean high). ``task_done`` is called from the
+    worker threads. ``scale`` turns the normalised float32 errors back into output units.
+    """
+
+    def __init__(self, tasks, *, steps: int, n_points: int, m: int, da: int, scale: float,
+                 shape: tuple[int, int]):
+        self._ranks = [task[0] for task in tasks]
+        self._cost = [_task_cost(task, n_points, m, da) for task in tasks]
+        self._total = sum(self._cost)
+        self._what = f"{shape[0]}x{shape[1]} layer over {n_points} points"
+        self._steps = steps
+        self._scale = scale
+        self._lock = threading.Lock()
+        self._start = self._last = time.monotonic()
+        self._finished_cost = 0.0
+        self._finished = []  # (ranks, steps_taken, best_err) per finished task
+        self._reported = 0  # tasks in _finished already reported
+
+    def task_done(self, index: int, steps_taken: np.ndarray, best_err: np.ndarray) -> None:
+        with self._lock:
+            self._finished_cost += self._cost[index]
+            self._finished.append((self._ranks[index], steps_taken, best_err))
+            now = time.monotonic()
+            if now - self._last < _LOG_INTERVAL or len(self._finished) == len(self._ranks):
+                return
+            self._last = now
+            recent = self._finished[self._reported :]
+            self._reported = len(self._finished)
+            elapsed = now - self._start
+            left = elapsed * (self._total - self._finished_cost) / self._finished_cost
+            ranks = [k for task in recent for k in task[0]]
+            taken = np.concatenate([task[1] for task in recent])
+            errors = np.sqrt(np.concatenate([task[2] for task in recent])) * self._scale
+            log.info(
+                "%s: %d of %d ranks done (%.0f %% of the work at %d steps); since the last "
+                "report ranks %d-%d: %d-%d steps, best max-error %.4g-%.4g; %.0f s elapsed, "
+                "about %.0f s left", self._what, sum(len(task[0]) for task in self._finished),
+                sum(map(len, self._ranks)), 100 * self._finished_cost / self._total,
+                self._steps, min(ranks), max(ranks), taken.min(), taken.max(), errors.min(),
+                errors.max(), elapsed, left)
+
+    def finish(self) -> None:
+        """A closing message (INFO for a call that reported progress, DEBUG otherwise)."""
+        taken = np.concatenate([task[1] for task in self._finished])
+        elapsed = time.monotonic() - self._start
+        log.log(logging.INFO if elapsed >= _LOG_INTERVAL else logging.DEBUG,
+                "%s: %d ranks optimised in %.0f s, %.0f Adam steps per rank on average "
+                "(%d-%d, cap %d)", self._what, len(taken), elapsed, taken.mean(), taken.min(),
+                taken.max(), self._steps)
+
+
+def _run_tasks(tasks, A, T, *, steps: int, norm: float, n_threads: int, tolerance: float,
+               patience: int | None, progress: _Progress) -> list:
     """:func:`_optimise_bucket` on every task, on up to ``n_threads`` threads; results in order.
 
     Called with BLAS pinned to one thread (when ``threadpoolctl`` is available, see
     :func:`compute_bounds`), so a task's arithmetic, and hence the result, is the same for any
-    ``n_threads``; without it the tasks run one after another.
+    ``n_threads``; without it the tasks run one after another. Each finished task is reported to
+    ``progress``.
     """
     n_points, da = A.shape
     m = T.shape[1]
     T_t = np.ascontiguousarray(T.T)  # (m, N): the layout of the pre-activations below
     neg_T_t = -T_t
 
-    def run(task):
-        return _optimise_bucket(A, T_t, neg_T_t, *task[3], steps=steps, method=task[2], norm=norm)
+    def run(i):
+        ranks, _, method, start = tasks[i]
+        result = _optimise_bucket(A, T_t, neg_T_t, *start, steps=steps, method=method, norm=norm,
+                                  tolerance=tolerance, patience=patience)
+        progress.task_done(i, result[3], result[4])
+        return result
 
     if threadpool_limits is None or n_threads == 1 or len(tasks) == 1:
-        return [run(task) for task in tasks]
+        return [run(i) for i in range(len(tasks))]
     order = sorted(range(len(tasks)), key=lambda i: -_task_cost(tasks[i], n_points, m, da))
     results = [None] * len(tasks)
     with ThreadPoolExecutor(max_workers=min(n_threads, len(tasks))) as pool:
-        futures = {i: pool.submit(run, tasks[i]) for i in order}
+        futures = {i: pool.submit(run, i) for i in order}
         for i, future in futures.items():
             results[i] = future.result()
     return results
+
+
+def _views(flat: np.ndarray, m: int, Ra: int, da: int):
+    """The views ``U: (K, m, Ra)`` and ``V: (K, Ra, da)`` of a flat buffer ``(K, m Ra + Ra da)``
+    (every row one slice's ``U`` then ``V``)."""
+    K = flat.shape[0]
+    return flat[:, : m * Ra].reshape(K, m, Ra), flat[:, m * Ra :].reshape(K, Ra, da)
 
 
 def _stacked(K: int, m: int, Ra: int, da: int):
@@ -396,9 +500,7 @@ def _stacked(K: int, m: int, Ra: int, da: int):
     views ``U: (K, m, Ra)`` and ``V: (K, Ra, da)``, so that element-wise passes over all
     parameters (Adam) are one call."""
     flat = np.empty((K, m * Ra + Ra * da), dtype=np.float32)
-    U = flat[:, : m * Ra].reshape(K, m, Ra)
-    V = flat[:, m * Ra :].reshape(K, Ra, da)
-    return flat, U, V
+    return (flat, *_views(flat, m, Ra, da))
 
 
 def _optimise_bucket(
@@ -415,9 +517,13 @@ def _optimise_bucket(
     steps: int,
     method: str,
     norm: float,
+    tolerance: float = 0.0,
+    patience: int | None = None,
 ):
-    """Adam on a stack of ranks; returns ``(best_U, best_V, best_step)``, the best iterate per
-    slice and the step it was reached at.
+    """Adam on a stack of ranks; returns ``(best_U, best_V, best_step, steps_taken, best_err,
+    best_loss)``: per slice the best iterate, the step it was reached at, the Adam updates done
+    before the slice stopped (``steps`` if it never did), the best float32 max-error (squared)
+    and the best loss (the sum of squared errors, float64) over the iterates evaluated.
 
     ``A``: (N, da) float32 inputs, ``T_t``: (m, N) float32 targets ``relu(W x + b)``, one row per
     output (transposed), and ``neg_T_t = -T_t``; ``U_start``, ``V_start``, masks and step sizes
@@ -428,6 +534,13 @@ def _optimise_bucket(
     pre-activations are kept as ``Z^T: (K, m, N)``, so that every product with the ``N``-sized
     operands is a plain (or once-transposed) row-major product: ``Z^T = (U V) A^T`` or
     ``U (V A^T)``, ``dLoss/dL = dZ^T A``.
+
+    Early stopping (``tolerance > 0`` and ``patience`` set): once iterate ``t >= patience`` is
+    evaluated, a slice whose best max-error ``e_t`` and best loss ``l_t`` (sum of squared
+    errors, float64 sum; both over iterates ``0 .. t``) satisfy ``e_t >= (1 - tolerance)
+    e_(t - patience)`` and ``l_t >= (1 - tolerance) l_(t - patience)`` stops: its result is that
+    of ``t`` steps, and after this step's update (which it still takes, harmlessly) its state is
+    dropped from the stack. Otherwise the loop is exactly the fixed-step one.
     """
     K, m, Ra = U_start.shape
     n_points, da = A.shape
@@ -435,68 +548,105 @@ def _optimise_bucket(
     A_T = A.T
     forward_dense = method == "dense"
     backward_dense = method != "factored"
-    Z = np.empty((K, m, n_points), dtype=f32)  # pre-activations, then errors, then dLoss/dZ
-    positive = np.empty((K, m, n_points), dtype=bool)
-    if forward_dense:
-        L = np.empty((K, m, da), dtype=f32)  # U V
-    else:
-        H = np.empty((K, Ra, n_points), dtype=f32)  # V A^T
-    if backward_dense:
-        G = np.empty((K, m, da), dtype=f32)  # dLoss/dL
-    else:
-        dH = np.empty((K, Ra, n_points), dtype=f32)  # dLoss/d(V A^T)
-    # U and V, their gradients, gradient scales and step sizes side by side in flat buffers.
+    # Scratch for the whole stack; once slices have stopped, the running ones use its leading
+    # slices (contiguous, so every product and pass keeps its layout).
+    Z_all = np.empty((K, m, n_points), dtype=f32)  # pre-activations, then errors, then dLoss/dZ
+    positive_all = np.empty((K, m, n_points), dtype=bool)
+    # U V (dense forward) or V A^T; dLoss/dL (dense backward) or dLoss/d(V A^T)
+    forward_all = np.empty((K, m, da) if forward_dense else (K, Ra, n_points), dtype=f32)
+    backward_all = np.empty((K, m, da) if backward_dense else (K, Ra, n_points), dtype=f32)
+    grads_all = _stacked(K, m, Ra, da)[0]
+    step_size_all, scratch_all = np.empty_like(grads_all), np.empty_like(grads_all)
+
+    def scratch_views(count: int):
+        grads = grads_all[:count]
+        return (Z_all[:count], positive_all[:count], forward_all[:count], backward_all[:count],
+                grads, *_views(grads, m, Ra, da), step_size_all[:count], scratch_all[:count])
+
+    # The state of the running slices (compacted when slices stop): U and V, gradient scales,
+    # step sizes and Adam's moments, side by side in flat buffers.
     params, U, V = _stacked(K, m, Ra, da)
     U[...], V[...] = U_start, V_start
-    grads, grad_U, grad_V = _stacked(K, m, Ra, da)
     grad_scale, scale_U, scale_V = _stacked(K, m, Ra, da)
     np.multiply(mask_U, f32(norm), out=scale_U)
     np.multiply(mask_V, f32(norm), out=scale_V)
     lr, lr_U_full, lr_V_full = _stacked(K, m, Ra, da)
     lr_U_full[...], lr_V_full[...] = lr_U, lr_V
     first, second = np.zeros_like(params), np.zeros_like(params)
-    step_size, scratch = np.empty_like(params), np.empty_like(params)
+    # Per slice of the task, running or not (indexed through ``alive``).
     best_err = np.full(K, np.inf, dtype=f32)
     best = params.copy()
     best_step = np.zeros(K, dtype=np.int64)
+    steps_taken = np.full(K, steps, dtype=np.int64)
+    best_loss = np.full(K, np.inf)
+    stopping = tolerance > 0 and patience is not None
+    if stopping:
+        # e_t and l_t of the last `patience` iterates, at t % patience
+        history_err, history_loss = np.empty((K, patience)), np.empty((K, patience))
+    alive = np.arange(K)  # the running slices, in stack order
+    Z, positive, F, B, grads, grad_U, grad_V, step_size, scratch = scratch_views(K)
     U_T, V_T = U.transpose(0, 2, 1), V.transpose(0, 2, 1)  # views, follow the updates
     for t in range(steps + 1):
         if forward_dense:
-            np.matmul(U, V, out=L)
-            np.matmul(L, A_T, out=Z)
+            np.matmul(U, V, out=F)
+            np.matmul(F, A_T, out=Z)
         else:
-            np.matmul(V, A_T, out=H)
-            np.matmul(U, H, out=Z)
+            np.matmul(V, A_T, out=F)
+            np.matmul(U, F, out=Z)
         np.greater(Z, 0.0, out=positive)
         Z -= T_t
         np.maximum(Z, neg_T_t, out=Z)  # relu(z) - t = max(z - t, -t)
-        err = np.einsum("kmn,kmn->kn", Z, Z).max(axis=1)
-        improved = err < best_err
+        squared = np.einsum("kmn,kmn->kn", Z, Z)  # (K, N): squared error per point
+        err = squared.max(axis=1)
+        improved = err < best_err[alive]
         if improved.any():
-            best_err[improved] = err[improved]
-            if improved.all():
+            where = alive[improved]
+            best_err[where] = err[improved]
+            if improved.all() and len(alive) == K:
                 np.copyto(best, params)
             else:
-                best[improved] = params[improved]
-            best_step[improved] = t
+                best[where] = params[improved]
+            best_step[where] = t
+        best_loss[alive] = np.minimum(best_loss[alive], squared.sum(axis=1, dtype=np.float64))
         if t == steps:
             break
+        stalled = None
+        if stopping:
+            current_err, current_loss = best_err[alive].astype(np.float64), best_loss[alive]
+            slot = t % patience
+            if t >= patience:
+                keep_fraction = 1.0 - tolerance
+                stalled = ((current_err >= history_err[alive, slot] * keep_fraction)
+                           & (current_loss >= history_loss[alive, slot] * keep_fraction))
+                steps_taken[alive[stalled]] = t
+                if stalled.all():
+                    break
+            history_err[alive, slot] = current_err
+            history_loss[alive, slot] = current_loss
         np.multiply(Z, positive, out=Z)  # dLoss/dZ
         if backward_dense:
-            np.matmul(Z, A, out=G)  # (K, m, da)
-            np.matmul(G, V_T, out=grad_U)  # (K, m, Ra)
-            np.matmul(U_T, G, out=grad_V)  # (K, Ra, da)
+            np.matmul(Z, A, out=B)  # (K, m, da)
+            np.matmul(B, V_T, out=grad_U)  # (K, m, Ra)
+            np.matmul(U_T, B, out=grad_V)  # (K, Ra, da)
         else:
-            np.matmul(Z, H.transpose(0, 2, 1), out=grad_U)  # (K, m, Ra)
-            np.matmul(U_T, Z, out=dH)  # (K, Ra, N)
-            np.matmul(dH, A, out=grad_V)  # (K, Ra, da)
+            np.matmul(Z, F.transpose(0, 2, 1), out=grad_U)  # (K, m, Ra)
+            np.matmul(U_T, Z, out=B)  # (K, Ra, N)
+            np.matmul(B, A, out=grad_V)  # (K, Ra, da)
         grads *= grad_scale
         correction = f32(math.sqrt(1.0 - _BETA2 ** (t + 1)) / (1.0 - _BETA1 ** (t + 1)))
         np.multiply(lr, correction, out=step_size)
         _adam_update(params, grads, first, second, step_size, scratch)
-    best_U = best[:, : m * Ra].reshape(K, m, Ra)
-    best_V = best[:, m * Ra :].reshape(K, Ra, da)
-    return best_U, best_V, best_step
+        if stalled is not None and stalled.any():
+            keep = ~stalled
+            alive = alive[keep]
+            params, grad_scale, lr, first, second = (
+                array[keep] for array in (params, grad_scale, lr, first, second)
+            )
+            U, V = _views(params, m, Ra, da)
+            U_T, V_T = U.transpose(0, 2, 1), V.transpose(0, 2, 1)
+            Z, positive, F, B, grads, grad_U, grad_V, step_size, scratch = scratch_views(len(alive))
+    best_U, best_V = _views(best, m, Ra, da)
+    return best_U, best_V, best_step, steps_taken, best_err, best_loss
 
 
 def _adam_update(param, grad, first, second, step_size, scratch) -> None:

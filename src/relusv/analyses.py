@@ -6,18 +6,27 @@ checkpoint, Figure 4) and of random layers on the unit sphere (Figure 2). Each r
 :class:`pandas.DataFrame` (one row per observation, the columns of its :mod:`relusv.tidy` table:
 ``BOUNDS``, ``WIDTHS``, ``RANDOM_LAYERS``) that the figure and claims code reads. They take
 weights and inputs, not files, so that they can be called on any network a researcher has at
-hand; the workflow's rule scripts call them.
+hand; the workflow's rule scripts call them. The bounds split into jobs per (subset, layer) or
+rank part, which :func:`gather_network_bounds` joins into exactly the frame of one call.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from relusv.singular_values import relu_singular_value_bounds, sphere_bounds
+from relusv._validation import check_positive_int
+from relusv.singular_values import (
+    EARLY_STOPPING_PATIENCE,
+    EARLY_STOPPING_TOLERANCE,
+    check_early_stopping,
+    relu_singular_value_bounds,
+    sphere_bounds,
+)
 from relusv.tidy import BOUNDS, RANDOM_LAYERS, SUBSETS, WIDTH_DIFFERENCES, WIDTHS
 from relusv.widths import WidthEstimate, gaussian_mean_width_per_draw
 
@@ -49,6 +58,10 @@ def layer_inputs(weights: Sequence[tuple[np.ndarray, np.ndarray]],
 
 def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndarray], *,
                    steps: int, learning_rate: float, approximant_bias: str,
+                   tolerance: float = EARLY_STOPPING_TOLERANCE,
+                   patience: int | None = EARLY_STOPPING_PATIENCE,
+                   layers: Sequence[int] | None = None,
+                   rank_part: tuple[int, int] | None = None,
                    n_threads: int | None = None) -> pd.DataFrame:
     """Data-dependent affine ReLU singular value bounds of every hidden layer (Figure 3).
 
@@ -61,33 +74,159 @@ def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndar
     inputs_by_subset : mapping of subset name to (N, n_0) array
         Network inputs of each subset (``correct``, ``incorrect``); an empty array skips the
         subset.
-    steps, learning_rate, approximant_bias, n_threads
+    steps, learning_rate, approximant_bias, tolerance, patience, n_threads
         Passed to :func:`relusv.singular_values.relu_singular_value_bounds` (``n_threads``: its
         worker threads, by default one per available core; the bounds do not depend on it).
+        ``steps`` is the cap of Adam steps per rank, ``tolerance`` and ``patience`` stop a rank
+        early (by default :data:`relusv.singular_values.EARLY_STOPPING_TOLERANCE` and
+        ``EARLY_STOPPING_PATIENCE``; ``tolerance=0``: every rank takes ``steps`` steps).
         The optimisation starts from the truncated SVD without noise, so the bounds are a
         deterministic function of the weights and inputs: there is no seed.
+    layers : sequence of int or None
+        The hidden layers to compute, numbered from 1 like the ``layer`` column; None: all.
+        A layer's rows do not depend on which other layers or subsets are computed in the same
+        call, so the frames of calls on single (subset, layer) pairs, put together by
+        :func:`gather_network_bounds`, are exactly the frame of one call on all of them.
+    rank_part : (i, n) or None
+        Only the ranks ``k`` with ``k % n == i`` of each layer (``0 <= i < n``): part ``i`` of
+        ``n`` interleaved parts, which cost about the same. A rank's bound does not depend on the
+        other ranks computed with it, but ``bound`` is a running minimum over ranks, here over
+        the part's ranks only: :func:`gather_network_bounds` takes it over all parts again, which
+        gives exactly the unsplit frame. None: all ranks.
 
     Returns
     -------
-    DataFrame with the columns of :data:`relusv.tidy.BOUNDS`, one row per (layer, subset, k).
+    DataFrame with the columns of :data:`relusv.tidy.BOUNDS`, one row per (subset, layer, k),
+    in that order (subsets in the order of ``inputs_by_subset``); no rows when every subset is
+    empty.
+
+    Raises
+    ------
+    ValueError
+        Before any work, if ``layers`` names no layer, a layer twice or one outside
+        ``1 .. len(weights)``, ``rank_part`` is not a pair ``0 <= i < n``, or ``tolerance`` or
+        ``patience`` is out of range.
     """
+    selected = _check_layers(layers, len(weights))
+    part, n_parts = _check_rank_part(rank_part)
+    tolerance, patience = check_early_stopping(tolerance, patience)
     frames = []
     for subset, x in inputs_by_subset.items():
         if len(x) == 0:
             log.warning("%s: no %s points, no bounds for that subset", network, subset)
             continue
-        inputs = layer_inputs(weights, x)
-        for layer, (W, b) in enumerate(weights, start=1):
-            log.info("%s: bounds of layer %d (%dx%d) over %d %s points", network, layer,
-                     *W.shape, len(x), subset)
+        inputs = layer_inputs(weights[: max(selected)], x)
+        for layer in selected:
+            W, b = weights[layer - 1]
+            ranks = list(range(part, min(W.shape), n_parts))
+            if not ranks:
+                continue
+            log.info("%s: bounds of layer %d (%dx%d) over %d %s points, %d ranks", network,
+                     layer, *W.shape, len(x), subset, len(ranks))
+            start = time.perf_counter()
             result = relu_singular_value_bounds(
-                W, inputs[layer - 1], b, steps=steps, learning_rate=learning_rate,
-                approximant_bias=approximant_bias, n_threads=n_threads)
+                W, inputs[layer - 1], b, ranks=ranks, steps=steps, learning_rate=learning_rate,
+                tolerance=tolerance, patience=patience, approximant_bias=approximant_bias,
+                n_threads=n_threads)
+            taken = result.steps_taken[result.steps_taken > 0]
+            log.info("%s: layer %d, %s: %d ranks in %.1f s, %.0f Adam steps per rank optimised "
+                     "on average (cap %d)", network, layer, subset, len(result.ranks),
+                     time.perf_counter() - start, taken.mean() if taken.size else 0.0, steps)
             frames.append(pd.DataFrame({
                 "network": network, "layer": layer, "subset": subset, "k": result.ranks,
                 "bound": result.bounds, "singular_value": result.linear_singular_values,
                 "n_points": len(x)}))
+    if not frames:
+        return BOUNDS.empty()
     return pd.concat(frames, ignore_index=True)[list(BOUNDS.columns)]
+
+
+def gather_network_bounds(parts: Iterable) -> pd.DataFrame:
+    """The parts of a split :func:`network_bounds` as the frame of the unsplit call.
+
+    Parameters
+    ----------
+    parts : iterable of DataFrame or CSV path
+        Frames of :func:`network_bounds` on some of one network's (subset, layer) pairs, in any
+        order, or CSV files of them (``write_csv`` writes the shortest repr of each float and
+        pandas 3 parses it back exactly, so the bounds come back bit for bit; tested); parts
+        without rows are skipped.
+
+    Returns
+    -------
+    DataFrame with the columns of :data:`relusv.tidy.BOUNDS`: the rows ordered by subset (in
+    the order of :data:`relusv.tidy.SUBSETS`), layer and ``k``, which is the order of one call
+    of :func:`network_bounds` on all pairs with ``inputs_by_subset`` in that order; ``bound``
+    is the running minimum over ``k`` of the parts' bounds (which changes nothing for parts of
+    whole layers, and joins the parts of a ``rank_part`` split).
+
+    Raises
+    ------
+    ValueError
+        If no part has rows, the parts hold several networks, a (subset, layer, k) row is in
+        more than one part, or a (subset, layer) misses ranks (its ``k`` are not 0, 1, ...).
+    """
+    frames = []
+    for index, part in enumerate(parts):
+        frame = part if isinstance(part, pd.DataFrame) else pd.read_csv(part)
+        BOUNDS.check(frame, f"parts[{index}]")
+        if len(frame):
+            frames.append(frame)
+    if not frames:
+        raise ValueError("gather_network_bounds needs at least one part with rows")
+    frame = pd.concat(frames, ignore_index=True)
+    networks = frame["network"].unique()
+    if len(networks) != 1:
+        raise ValueError(f"the parts hold several networks {sorted(networks)}; gather the parts "
+                         "of one network at a time")
+    key = ["subset", "layer", "k"]
+    repeated = frame.duplicated(key)
+    if repeated.any():
+        first = frame.loc[repeated, key].iloc[0].tolist()
+        raise ValueError(f"(subset, layer, k) = {tuple(first)} is in more than one part: give "
+                         "each (subset, layer) part once")
+    subset_order = frame["subset"].map({name: i for i, name in enumerate(SUBSETS)})
+    order = np.lexsort((frame["k"], frame["layer"], subset_order))
+    frame = frame.iloc[order].reset_index(drop=True)[list(BOUNDS.columns)]
+    groups = frame.groupby(["subset", "layer"], sort=False)
+    gaps = groups["k"].transform(lambda k: np.any(k.to_numpy() != np.arange(len(k))))
+    if gaps.any():
+        subset, layer = frame.loc[gaps, ["subset", "layer"]].iloc[0]
+        raise ValueError(f"the parts of layer {layer}, {subset} subset, miss ranks (their k are "
+                         f"not 0, 1, 2, ...): a rank_part is missing")
+    # the minimum over lower ranks of part-wise running minima is the layer's running minimum
+    frame["bound"] = groups["bound"].cummin()
+    return frame
+
+
+def _check_rank_part(rank_part) -> tuple[int, int]:
+    """``(i, n)`` of ``rank_part``, ``(0, 1)`` (all ranks) for None."""
+    if rank_part is None:
+        return 0, 1
+    try:
+        part, n_parts = rank_part
+    except (TypeError, ValueError):
+        part = n_parts = None
+    if (isinstance(part, bool) or isinstance(n_parts, bool)
+            or not isinstance(part, int | np.integer) or not isinstance(n_parts, int | np.integer)
+            or not 0 <= part < n_parts):
+        raise ValueError(f"rank_part must be None or a pair (i, n) of ints with 0 <= i < n "
+                         f"(part i of n interleaved parts), got {rank_part!r}")
+    return int(part), int(n_parts)
+
+
+def _check_layers(layers, n_layers: int) -> list[int]:
+    """The hidden layers to compute, increasing: ``1 .. n_layers`` for None."""
+    if layers is None:
+        return list(range(1, n_layers + 1))
+    if isinstance(layers, str) or not isinstance(layers, Sequence):
+        raise ValueError(f"layers must be None or a sequence of layer numbers, got {layers!r}")
+    checked = [check_positive_int(layer, "layers[...]") for layer in layers]
+    if not checked or len(set(checked)) != len(checked) or max(checked) > n_layers:
+        raise ValueError(f"layers must be distinct layer numbers in 1 .. {n_layers} (the "
+                         f"network's hidden layers, numbered like the 'layer' column), got "
+                         f"{list(layers)!r}")
+    return sorted(checked)
 
 
 def layer_widths(network: str, epoch: int, weights, inputs_by_subset: Mapping[str, np.ndarray],

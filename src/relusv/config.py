@@ -10,6 +10,72 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 
+def network_seeds(entry: Mapping) -> list[int]:
+    """The seeds of a network's replicates: its config entry's ``seed``, an int or a list.
+
+    Each seed is one replicate of the network (trained, analysed and pruned on its own); a
+    single integer is one replicate. The order is the config's.
+    """
+    seed = entry.get("seed", 0)
+    return [int(s) for s in seed] if isinstance(seed, (list, tuple)) else [int(seed)]
+
+
+def network_replicates(networks: Mapping[str, Mapping], names=None) -> list[tuple[str, int]]:
+    """``(network, seed)`` of every replicate of ``names`` (default: all of ``networks``)."""
+    return [(name, seed) for name in (networks if names is None else names)
+            for seed in network_seeds(networks[name])]
+
+
+def replicate_entry(networks: Mapping[str, Mapping], name: str, seed, key: str) -> dict:
+    """The config entry of replicate ``(name, seed)``: the network's entry with its one seed.
+
+    ``key`` names the config section in the error (``"networks"`` or ``"pruning.networks"``).
+
+    Raises
+    ------
+    ConfigError
+        If ``seed`` is not one of the network's seeds (a target path asked for a replicate
+        that the config does not have).
+    """
+    entry = networks[name]
+    seeds = network_seeds(entry)
+    if int(seed) not in seeds:
+        raise ConfigError(
+            f"{key}.{name}: seed {seed} is not one of its replicates {seeds}; add it to "
+            f"{key}.{name}.seed to compute that replicate")
+    return {field: int(seed) if field == "seed" else entry[field] for field in entry}
+
+
+#: The ``layer`` wildcard of the one bounds job per subset of a network given as a model
+#: (``pretrained:``): its widths are not in the config, so its layers cannot be planned.
+ALL_LAYERS = "all"
+
+
+def bounds_jobs(entry: Mapping, ranks_per_job: int) -> list[tuple[str, str]]:
+    """``(layer, part)`` wildcards of a network replicate's bounds jobs, for each subset.
+
+    A hidden layer of width ``w`` has ``ceil(w / ranks_per_job)`` jobs, each the interleaved
+    ranks ``k % n == part - 1`` (``relusv.analyses.network_bounds(rank_part=...)``), so that
+    no job of a wide layer runs for long. A network given as a model has one job with every
+    layer and rank (layer :data:`ALL_LAYERS`, part ``"1"``).
+    """
+    widths = entry.get("widths")
+    if entry.get("pretrained") or not widths:
+        return [(ALL_LAYERS, "1")]
+    return [(str(layer), str(part)) for layer, width in enumerate(widths, start=1)
+            for part in range(1, -(-int(width) // int(ranks_per_job)) + 1)]
+
+
+def bounds_rank_part(entry: Mapping, layer: str, part: str, ranks_per_job: int):
+    """``rank_part=(i, n)`` of bounds job ``(layer, part)`` of :func:`bounds_jobs`; None when
+    the layer is not split (one part)."""
+    parts = [p for lay, p in bounds_jobs(entry, ranks_per_job) if lay == str(layer)]
+    if str(part) not in parts:
+        raise ConfigError(f"bounds job layer {layer} part {part} is not planned: with "
+                          f"bounds.ranks_per_job {ranks_per_job} the layer has parts {parts}")
+    return None if len(parts) == 1 else (int(part) - 1, len(parts))
+
+
 class ConfigError(ValueError):
     """A configuration value is not allowed; the message names the key and what is allowed."""
 
@@ -26,6 +92,12 @@ def check_config(config: Mapping) -> None:
             raise ConfigError(
                 f"figure_networks: {name!r} is not a configured network; "
                 f"allowed are the keys of networks: {sorted(networks)}")
+    for name, entry in networks.items():
+        if entry.get("pretrained") and len(network_seeds(entry)) > 1:
+            raise ConfigError(
+                f"networks.{name}.seed: a pretrained network is one replicate, so its seed is "
+                f"one integer (it only labels the results), got {entry['seed']}; configure one "
+                "network per pretrained model instead")
     for i, shape in enumerate(config.get("random_layers", {}).get("shapes", [])):
         if min(shape) < 2:
             raise ConfigError(

@@ -5,6 +5,13 @@ trained directly. :func:`from_scratch_comparison` trains the architectures of
 :data:`relusv.paper.SECTION_VC_ARCHITECTURES` (or others) from scratch and summarises their test
 accuracy per architecture; its two frames have the columns of :data:`relusv.tidy.FROM_SCRATCH_RUNS`
 and :data:`relusv.tidy.FROM_SCRATCH_SUMMARY` once the workflow adds ``network``.
+
+The workflow runs one job per architecture and seed instead: :func:`architecture_at` picks the
+job's architecture out of the configured list, :func:`from_scratch_run` trains it, and a gather
+job concatenates the runs in (architecture, seed) order and calls
+:func:`summarise_from_scratch`. Each run depends only on its arguments (every run reseeds Keras
+and the shuffling from its own seed), so a run in a fresh process gives the row it gives inside
+:func:`from_scratch_comparison`'s loop.
 """
 
 from __future__ import annotations
@@ -21,13 +28,202 @@ from relusv._validation import (
     check_positive_int,
     check_positive_real,
 )
-from relusv.models import as_features, build_mlp
 from relusv.paper import SECTION_VC_ARCHITECTURES
-from relusv.training import check_prepared_data, check_prepared_keys, evaluate_accuracy, train_mlp
+from relusv.tidy import FROM_SCRATCH_RUNS
 
-__all__ = ["from_scratch_comparison"]
+# relusv.models and relusv.training (Keras, TensorFlow) are imported in the functions that
+# train, so that the gather job (architecture_at, summarise_from_scratch) starts in a second.
+
+__all__ = [
+    "RUN_COLUMNS",
+    "architecture_at",
+    "from_scratch_comparison",
+    "from_scratch_run",
+    "summarise_from_scratch",
+]
 
 logger = logging.getLogger(__name__)
+
+#: The columns of one run's rows: :data:`relusv.tidy.FROM_SCRATCH_RUNS` less ``network``, which
+#: the workflow inserts.
+RUN_COLUMNS = tuple(c for c in FROM_SCRATCH_RUNS.columns if c != "network")
+
+
+def architecture_at(architectures: Sequence[Mapping], index: int,
+                    input_dim: int | None = None) -> dict:
+    """The ``index``-th architecture of ``architectures``, checked and named.
+
+    The whole list is checked (:func:`relusv._validation.check_architectures`), so the name is
+    the one :func:`from_scratch_comparison` gives it (names must be distinct over the list).
+
+    Parameters
+    ----------
+    architectures : sequence of mappings
+        ``{"name": str (optional), "widths": (w_1, ...), "ranks": None or (r_1, ...)}``.
+    index : int
+        0-based position in ``architectures``.
+    input_dim : int, optional
+        Number of input features: with it, ranks are checked against their layers.
+
+    Returns
+    -------
+    dict with ``name`` (str), ``widths`` (tuple), ``ranks`` (tuple or None).
+
+    Raises
+    ------
+    ValueError
+        A bad list, or an index outside ``[0, len(architectures))``.
+    """
+    archs = check_architectures(architectures, input_dim)
+    index = check_nonnegative_int(index, "architecture index")
+    if index >= len(archs):
+        raise ValueError(f"architecture index {index} is out of range: the list has "
+                         f"{len(archs)} architectures (indices 0 to {len(archs) - 1}); check "
+                         "pruning.from_scratch.architectures in the config")
+    return archs[index]
+
+
+def _classes(data: Mapping[str, np.ndarray], classes: int | None) -> int:
+    """``classes``, or one more than the largest label of the three splits when None."""
+    if classes is None:
+        y_all = np.concatenate([np.asarray(data[k]).ravel()
+                                for k in ("y_train", "y_val", "y_test")])
+        classes = int(y_all.max()) + 1 if y_all.size else 1
+    return check_positive_int(classes, "classes")
+
+
+def _check_options(epochs, batch_size, patience, learning_rate) -> tuple[int, int, int, float]:
+    return (check_positive_int(epochs, "epochs"), check_positive_int(batch_size, "batch_size"),
+            check_positive_int(patience, "patience"),
+            check_positive_real(learning_rate, "learning_rate"))
+
+
+def from_scratch_run(
+    data: Mapping[str, np.ndarray],
+    architecture: Mapping,
+    seed: int,
+    *,
+    epochs: int,
+    batch_size: int,
+    patience: int,
+    learning_rate: float,
+    init: str = "glorot",
+    p: int = 1,
+    classes: int | None = None,
+) -> pd.DataFrame:
+    """Train one architecture from scratch with one seed and evaluate it (one job of claim C8).
+
+    :func:`relusv.models.build_mlp` (double-layers when ``ranks`` is given) trained by
+    :func:`relusv.training.train_mlp` with Adam, at most ``epochs`` epochs and early stopping on
+    validation accuracy (``patience`` epochs; the best epoch's weights are kept), then evaluated
+    on the validation and test splits.
+
+    Parameters
+    ----------
+    data : mapping with :data:`relusv.data.PREPARED_KEYS`
+    architecture : mapping
+        ``{"name": str (optional), "widths": (w_1, ...), "ranks": None or (r_1, ...)}``, e.g.
+        from :func:`architecture_at`.
+    seed : int
+        Seed of the initial weights and of the shuffling.
+    epochs, batch_size, patience : int
+    learning_rate : float
+    init, p
+        As in :func:`from_scratch_comparison`.
+    classes : int or None
+        Number of classes; None: one more than the largest label in the three splits.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row with the columns :data:`RUN_COLUMNS` (``architecture``, ``seed``,
+        ``parameters`` (Keras' count), ``epochs_run``, ``best_epoch``, ``val_accuracy``,
+        ``test_accuracy``, ``seconds`` (wall time of the training)).
+
+    Raises
+    ------
+    ValueError
+        Bad data, architecture or options, before any training.
+    """
+    from relusv.models import as_features, build_mlp
+    from relusv.training import (
+        check_prepared_data,
+        check_prepared_keys,
+        evaluate_accuracy,
+        train_mlp,
+    )
+
+    check_prepared_keys(data)
+    input_dim = as_features(data["x_train"], "x_train").shape[1]
+    classes = _classes(data, classes)
+    (arch,) = check_architectures([architecture], input_dim)
+    seed = check_nonnegative_int(seed, "seed")
+    epochs, batch_size, patience, learning_rate = _check_options(epochs, batch_size, patience,
+                                                                 learning_rate)
+    data = check_prepared_data(data, input_dim, classes)
+
+    model = build_mlp(input_dim, arch["widths"], classes, ranks=arch["ranks"], init=init, p=p,
+                      seed=seed)
+    result = train_mlp(model, data["x_train"], data["y_train"], data["x_val"], data["y_val"],
+                       epochs=epochs, batch_size=batch_size, seed=seed,
+                       early_stopping=patience, learning_rate=learning_rate)
+    row = {
+        "architecture": arch["name"],
+        "seed": seed,
+        "parameters": int(model.count_params()),
+        "epochs_run": len(result.history),
+        "best_epoch": result.best_epoch,
+        "val_accuracy": evaluate_accuracy(model, data["x_val"], data["y_val"]),
+        "test_accuracy": evaluate_accuracy(model, data["x_test"], data["y_test"]),
+        "seconds": result.wall_seconds,
+    }
+    logger.info("from scratch %s seed %d: test %.4f", arch["name"], seed, row["test_accuracy"])
+    return pd.DataFrame([row], columns=list(RUN_COLUMNS))
+
+
+def summarise_from_scratch(runs: pd.DataFrame) -> pd.DataFrame:
+    """Test accuracy per architecture over its seeds: the summary frame of claim C8.
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        Rows of :func:`from_scratch_run`, concatenated in (architecture, seed) order (other
+        columns, e.g. ``network``, are ignored).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per architecture, in the order of first appearance: ``architecture``,
+        ``parameters``, ``runs``, ``test_accuracy_mean``, ``test_accuracy_std`` (sample, ddof 1;
+        NaN for one run), ``test_accuracy_min``, ``test_accuracy_max``.
+
+    Raises
+    ------
+    ValueError
+        No rows, a missing column, or an (architecture, seed) pair that appears twice (runs
+        gathered twice).
+    """
+    if not isinstance(runs, pd.DataFrame) or runs.empty:
+        raise ValueError("runs must be a non-empty DataFrame of from_scratch_run rows")
+    needed = ("architecture", "seed", "parameters", "test_accuracy")
+    missing = [c for c in needed if c not in runs.columns]
+    if missing:
+        raise ValueError(f"runs lacks the columns {missing}; it needs {list(needed)} "
+                         "(the rows of from_scratch_run)")
+    repeated = runs[runs.duplicated(["architecture", "seed"], keep=False)]
+    if not repeated.empty:
+        pairs = sorted(set(zip(repeated["architecture"], repeated["seed"], strict=True)))
+        raise ValueError(f"runs holds (architecture, seed) pairs more than once: {pairs}; "
+                         "gather each run's file once")
+    return (
+        runs.groupby("architecture", sort=False)
+        .agg(parameters=("parameters", "first"), runs=("seed", "size"),
+             test_accuracy_mean=("test_accuracy", "mean"),
+             test_accuracy_std=("test_accuracy", "std"),
+             test_accuracy_min=("test_accuracy", "min"),
+             test_accuracy_max=("test_accuracy", "max"))
+        .reset_index()
+    )
 
 
 def from_scratch_comparison(
@@ -43,12 +239,10 @@ def from_scratch_comparison(
     p: int = 1,
     classes: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Train small architectures from scratch over several seeds (claim C8).
+    """Train small architectures from scratch over several seeds (claim C8), in one process.
 
-    Each architecture and seed: :func:`relusv.models.build_mlp` (double-layers when ``ranks`` is
-    given) trained by :func:`relusv.training.train_mlp` with Adam, at most ``epochs`` epochs and
-    early stopping on validation accuracy (``patience`` epochs; the best epoch's weights are
-    kept), then evaluated on the test split.
+    :func:`from_scratch_run` for every architecture and seed, in that order, then
+    :func:`summarise_from_scratch`; every argument is checked before the first run.
 
     Parameters
     ----------
@@ -72,59 +266,25 @@ def from_scratch_comparison(
     Returns
     -------
     (runs, summary) : two DataFrames
-        ``runs``: one row per architecture and seed (``architecture``, ``seed``, ``parameters``
-        (Keras' count), ``epochs_run``, ``best_epoch``, ``val_accuracy``, ``test_accuracy``,
-        ``seconds``). ``summary``: per architecture ``parameters``, ``runs``,
-        ``test_accuracy_mean``, ``test_accuracy_std`` (sample, ddof 1; NaN for one run),
-        ``test_accuracy_min``, ``test_accuracy_max``.
+        ``runs``: one row per architecture and seed, the columns of :func:`from_scratch_run`.
+        ``summary``: per architecture, the columns of :func:`summarise_from_scratch`.
     """
+    from relusv.models import as_features
+    from relusv.training import check_prepared_data, check_prepared_keys
+
     check_prepared_keys(data)
-    x_train = as_features(data["x_train"], "x_train")
-    if classes is None:
-        y_all = np.concatenate([np.asarray(data[k]).ravel()
-                                for k in ("y_train", "y_val", "y_test")])
-        classes = int(y_all.max()) + 1 if y_all.size else 1
-    classes = check_positive_int(classes, "classes")
-    input_dim = x_train.shape[1]
+    input_dim = as_features(data["x_train"], "x_train").shape[1]
+    classes = _classes(data, classes)
     archs = check_architectures(architectures, input_dim)
     if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence | np.ndarray) \
             or len(seeds) == 0:
         raise ValueError("seeds must be a non-empty sequence of non-negative integers")
     seeds = [check_nonnegative_int(s, "seeds[...]") for s in seeds]
-    epochs = check_positive_int(epochs, "epochs")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    patience = check_positive_int(patience, "patience")
-    learning_rate = check_positive_real(learning_rate, "learning_rate")
+    options = dict(zip(("epochs", "batch_size", "patience", "learning_rate"),
+                       _check_options(epochs, batch_size, patience, learning_rate), strict=True))
     data = check_prepared_data(data, input_dim, classes)
 
-    runs = []
-    for arch in archs:
-        for seed in seeds:
-            model = build_mlp(input_dim, arch["widths"], classes, ranks=arch["ranks"], init=init,
-                              p=p, seed=seed)
-            result = train_mlp(model, data["x_train"], data["y_train"], data["x_val"],
-                               data["y_val"], epochs=epochs, batch_size=batch_size, seed=seed,
-                               early_stopping=patience, learning_rate=learning_rate)
-            runs.append({
-                "architecture": arch["name"],
-                "seed": seed,
-                "parameters": int(model.count_params()),
-                "epochs_run": len(result.history),
-                "best_epoch": result.best_epoch,
-                "val_accuracy": evaluate_accuracy(model, data["x_val"], data["y_val"]),
-                "test_accuracy": evaluate_accuracy(model, data["x_test"], data["y_test"]),
-                "seconds": result.wall_seconds,
-            })
-            logger.info("from scratch %s seed %d: test %.4f", arch["name"], seed,
-                        runs[-1]["test_accuracy"])
-    runs = pd.DataFrame(runs)
-    summary = (
-        runs.groupby("architecture", sort=False)
-        .agg(parameters=("parameters", "first"), runs=("seed", "size"),
-             test_accuracy_mean=("test_accuracy", "mean"),
-             test_accuracy_std=("test_accuracy", "std"),
-             test_accuracy_min=("test_accuracy", "min"),
-             test_accuracy_max=("test_accuracy", "max"))
-        .reset_index()
-    )
-    return runs, summary
+    runs = pd.concat([from_scratch_run(data, arch, seed, init=init, p=p, classes=classes,
+                                       **options)
+                      for arch in archs for seed in seeds], ignore_index=True)
+    return runs, summarise_from_scratch(runs)

@@ -3,7 +3,9 @@
 :func:`train_mlp` is deterministic for a fixed seed (seeded shuffling that depends only on the seed
 and the epoch, ``keras.utils.set_random_seed``, ``tf.config.experimental.enable_op_determinism``)
 and resumable after a kill (``keras.callbacks.BackupAndRestore``): a resumed run ends with the same
-weights, checkpoints and history as an uninterrupted one.
+weights, checkpoints and history as an uninterrupted one. The batches come from a ``tf.data``
+pipeline over a copy of the training arrays as tensors (memory: one more copy of ``x_train``),
+:data:`STEPS_PER_EXECUTION` steps per call; the numbers are those of one step per call.
 
 Files it writes:
 
@@ -43,6 +45,7 @@ from relusv.data import PREPARED_KEYS
 from relusv.models import _as_inputs, as_features
 
 __all__ = [
+    "STEPS_PER_EXECUTION",
     "TrainingResult",
     "as_labels",
     "check_prepared_data",
@@ -61,15 +64,25 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def compile_mlp(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
+#: Training steps per call of Keras' compiled train function (``steps_per_execution``): the
+#: steps run in a TensorFlow loop instead of one Python round trip each, which is most of the
+#: time of a step of the small MLPs here (benchmarks/bench_training.py). The same numbers as
+#: one step per call; callbacks' batch hooks run once per call.
+STEPS_PER_EXECUTION = 64
+
+
+def compile_mlp(model: keras.Model, learning_rate: float = 1e-3,
+                steps_per_execution: int = STEPS_PER_EXECUTION) -> keras.Model:
     """Compile with Adam (Keras defaults otherwise), cross-entropy from logits and accuracy.
 
-    Returns the model (compiled in place).
+    ``steps_per_execution``: see :data:`STEPS_PER_EXECUTION`. Returns the model (compiled in
+    place).
     """
     if isinstance(learning_rate, bool) or not isinstance(learning_rate, int | float):
         raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
     if not (math.isfinite(learning_rate) and learning_rate > 0):
         raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    steps_per_execution = check_positive_int(steps_per_execution, "steps_per_execution")
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=float(learning_rate)),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -77,6 +90,7 @@ def compile_mlp(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
         # Keras' "auto" picks XLA unless TF op determinism is on already, so that the choice
         # would depend on what ran before in the process; train_mlp turns determinism on.
         jit_compile=False,
+        steps_per_execution=steps_per_execution,
     )
     return model
 
@@ -94,11 +108,18 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     one before (the resumed run then silently differs). Here each backup is written to a fresh
     ``state-*`` directory and published by atomically repointing the symlink ``current``; a kill
     at any moment leaves the previous complete backup in force.
+
+    With ``checkpoint_dir`` (where ``train_mlp``'s recorder has just written this epoch's
+    checkpoint, the same ``save_weights`` of the same state), the backup's weights are a hard
+    link to that checkpoint instead of a second save: saving costs Keras ~0.1 s of Python
+    per call even for a small network. Checkpoints are replaced by renaming, never rewritten
+    in place, so the link keeps the epoch's weights.
     """
 
-    def __init__(self, backup_dir: str):
+    def __init__(self, backup_dir: str, checkpoint_dir: Path | None = None):
         super().__init__(backup_dir, save_freq="epoch", double_checkpoint=False,
                          delete_checkpoint=True)
+        self.checkpoint_dir = checkpoint_dir
         self._weights_path = os.path.join(backup_dir, "current", "latest.weights.h5")
         self._training_metadata_path = os.path.join(backup_dir, "current",
                                                     "training_metadata.json")
@@ -107,7 +128,16 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         backup = Path(self.backup_dir)
         state = backup / f"state-{uuid.uuid4().hex}"
         state.mkdir(parents=True)
-        self.model.save_weights(state / "latest.weights.h5")
+        weights = state / "latest.weights.h5"
+        checkpoint = (None if self.checkpoint_dir is None
+                      else checkpoint_path(self.checkpoint_dir, self._current_epoch))
+        if checkpoint is not None and checkpoint.exists():
+            try:
+                os.link(checkpoint, weights)
+            except OSError:  # no hard links here (another file system, say): a copy
+                shutil.copyfile(checkpoint, weights)
+        else:
+            self.model.save_weights(weights)
         (state / "training_metadata.json").write_text(
             json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
         link = backup / f".current-{uuid.uuid4().hex}"
@@ -252,12 +282,17 @@ class TrainingResult:
     stopped_early: bool
 
 
-class _EpochShuffledBatches(keras.utils.PyDataset):
+class _EpochShuffledBatches:
     """Mini-batches in an order that depends only on ``(seed, epoch)``, so that a resumed run
-    sees the same batches as an uninterrupted one. :class:`_EpochSetter` sets the epoch."""
+    sees the same batches as an uninterrupted one. :class:`_EpochSetter` sets the epoch.
+
+    ``batches[i]`` is batch ``i`` of the current epoch; :meth:`dataset` yields the same batches
+    as a ``tf.data`` pipeline, which is what :func:`train_mlp` trains on: the arrays are held
+    once as tensors and the batches are gathered from them in TensorFlow, so no Python runs per
+    batch and Keras can run several steps per call (``steps_per_execution``).
+    """
 
     def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int):
-        super().__init__(workers=1, use_multiprocessing=False)
         self.x, self.y, self.batch_size, self.seed = x, y, batch_size, seed
         self.set_epoch(0)
 
@@ -271,6 +306,50 @@ class _EpochShuffledBatches(keras.utils.PyDataset):
     def __getitem__(self, index: int):
         rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
         return self.x[rows], self.y[rows]
+
+    def dataset(self):
+        """The batches of the current epoch as a ``tf.data.Dataset`` of ``(x, y)`` pairs.
+
+        Each iterator over it takes the order set last by :meth:`set_epoch` when it starts;
+        Keras opens an epoch's iterator after the callbacks' ``on_epoch_begin``. The batch
+        dimension is ``None``, so the last, shorter batch does not retrace the train step.
+        """
+        import tensorflow as tf
+
+        x, y = tf.constant(self.x), tf.constant(self.y)
+
+        def current_order():
+            yield self._order
+
+        order = tf.data.Dataset.from_generator(
+            current_order, output_signature=tf.TensorSpec((len(self.x),), tf.int64))
+        return (order.unbatch().batch(self.batch_size)
+                .map(lambda rows: (tf.gather(x, rows), tf.gather(y, rows)))
+                .apply(tf.data.experimental.assert_cardinality(len(self)))
+                .prefetch(2))
+
+
+def _build_training_state(model: keras.Model, x: np.ndarray, y: np.ndarray) -> None:
+    """Create the optimizer's and the compiled metrics' variables now, eagerly on one row.
+
+    Keras creates them inside the first trace of the train step otherwise, and TensorFlow then
+    traces the step a second time (a ``tf.function`` may create variables in its first trace
+    only), which costs about a second per run. The variables start as they would (zeros); the
+    metrics touched here are reset, and ``fit`` resets them every epoch anyway.
+    """
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    y_pred = model(x[:1], training=False)
+    model.compute_loss(x=x[:1], y=y[:1], y_pred=y_pred, training=False)
+    model.compute_metrics(x[:1], y[:1], y_pred, sample_weight=None)
+    model.reset_metrics()
+
+
+def _batched_dataset(arrays: tuple[np.ndarray, ...], batch_size: int):
+    """``arrays`` as a ``tf.data.Dataset`` of consecutive batches, in order."""
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices(arrays).batch(batch_size).prefetch(2)
 
 
 class _EpochSetter(keras.callbacks.Callback):
@@ -460,7 +539,9 @@ def train_mlp(
     learning_rate : float
         Used only when the model is not compiled yet.
     callbacks : sequence of keras callbacks
-        Extra callbacks, run after the checkpoint/history callbacks and before the backup.
+        Extra callbacks, run after the checkpoint/history callbacks and before the backup;
+        they must not change the weights at an epoch's end (the backup reuses the epoch's
+        checkpoint file). Their batch hooks run once per ``steps_per_execution`` steps.
     verbose : int
         Passed to ``model.fit``; progress is also logged (logger ``relusv.training``, INFO).
 
@@ -498,6 +579,7 @@ def train_mlp(
         model.jit_compile = False
         model.make_train_function(force=True)
         model.make_test_function(force=True)
+    _build_training_state(model, x_train, y_train)
 
     checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
     history_csv = None if history_csv is None else Path(history_csv)
@@ -517,14 +599,17 @@ def train_mlp(
     if backup_dir is not None:
         # Last, so that a kill between the checkpoint/history and the backup re-runs the epoch
         # (which rewrites the same files) rather than skipping its checkpoint and row.
-        all_callbacks.append(AtomicBackupAndRestore(str(backup_dir)))
+        all_callbacks.append(AtomicBackupAndRestore(str(backup_dir), checkpoint_dir))
+
+    if validation is not None:
+        # Keras would wrap the arrays in a pipeline that costs ~25 ms of setup per epoch.
+        validation = _batched_dataset(validation, batch_size)
 
     start = time.perf_counter()
     model.fit(
-        dataset,
+        dataset.dataset(),
         epochs=epochs,
         validation_data=validation,
-        validation_batch_size=batch_size,
         shuffle=False,
         callbacks=all_callbacks,
         verbose=verbose,

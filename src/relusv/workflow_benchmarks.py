@@ -6,17 +6,19 @@ configuration that was not run is estimated from a probe.
 Every rule of the workflow writes a benchmark file (a tab-separated table with one row per
 repetition: wall seconds ``s``, peak resident memory ``max_rss`` in MiB, ``cpu_time`` in seconds
 and more). :func:`planned_jobs` lists the jobs that ``snakemake`` (the target ``all``) runs for a
-configuration, :func:`job_table` reads their benchmark files, and :func:`rule_table` sums them
-per rule.
+configuration, one per replicate (network, seed) where a rule runs per network, :func:`job_table`
+reads their benchmark files, and :func:`rule_table` sums them per rule.
 
 :func:`estimate_jobs` predicts the jobs of a target configuration (the full paper) from the jobs
-measured on a *probe*: the same configuration restricted to one network per dataset. A job of a
-network that was not run is predicted from the probe's job of the same rule on the network of
-the same dataset, scaled by the ratio of the job's work (:func:`job_work`: epochs times
-parameters for training, the batched Adam's products for the bounds, ...). The model is linear in
-that work, with a floor at the probe's cheapest job of the rule (process start and imports);
-every other job is taken as measured. The estimate names the probe job and the factor it used,
-so it can be checked against a real run.
+measured on a *probe* (:func:`probe_config`): the same configuration restricted to one network
+per dataset and one replicate per network. Another replicate of a probe job (a different
+``seed`` or ``fs_seed``) is taken as that job. A job of a network that was not run is predicted
+from the probe's job of the same rule (and subset and layer) on the network of the same dataset,
+scaled by the ratio of the job's work (:func:`job_work`: epochs times parameters for training,
+one layer's batched Adam products for a part of the bounds, ...). The model is linear in that
+work, with a floor at the probe's cheapest job of the rule (process start and imports). The
+estimate names the probe job and the factor it used, so it can be checked against a real run.
+How long those jobs take on some cores is :mod:`relusv.workflow_schedule`'s.
 """
 
 from __future__ import annotations
@@ -29,17 +31,26 @@ from pathlib import Path
 
 import pandas as pd
 
-#: Which jobs each benchmarked rule has, by the configured names it runs over: ``"datasets"``,
-#: ``"networks"``, ``"appendix_networks"``, ``"pruned"`` (the networks to prune), ``"once"`` (one
+from relusv.config import bounds_jobs, network_replicates, network_seeds
+from relusv.tidy import SUBSETS
+
+#: Which jobs each benchmarked rule has, by the configured names it runs over (see
+#: :func:`_job_wildcards`): ``"datasets"``; ``"trained_replicates"``,
+#: ``"pretrained_replicates"`` and ``"replicates"`` (every (network, seed) of the networks
+#: trained here, given as a model, or both); ``"bounds_parts"`` (every replicate's (subset,
+#: layer)); ``"appendix_networks"`` (one job per appendix network, over all its replicates);
+#: ``"pruned_replicates"`` (every (pruned, seed)); ``"from_scratch_runs"`` (every pruned
+#: network's (architecture, fs_seed)); ``"pruned"`` (the networks to prune); ``"once"`` (one
 #: job) or ``"once_if_pruned"`` (one job when any network is pruned).
 RULE_JOBS = {
     "raw_dataset": "datasets",
     "prepared_dataset": "datasets",
-    "trained_network": "trained_networks",
-    "pretrained_network": "pretrained_networks",
-    "classified_subsets": "networks",
-    "relu_singular_value_bounds": "networks",
-    "gaussian_mean_widths": "networks",
+    "trained_network": "trained_replicates",
+    "pretrained_network": "pretrained_replicates",
+    "classified_subsets": "replicates",
+    "relu_singular_value_bounds_part": "bounds_parts",
+    "relu_singular_value_bounds": "replicates",
+    "gaussian_mean_widths": "replicates",
     "random_layer_bounds": "once",
     "fig1_relu_layer": "once",
     "fig2_random_layers": "once",
@@ -49,18 +60,20 @@ RULE_JOBS = {
     "training_tables": "once",
     "parameter_table": "once",
     "claims": "once",
-    "double_layer_network": "pruned",
-    "harmonic_pruning": "pruned",
-    "pruning_baselines": "pruned",
+    "replicates_table": "once",
+    "double_layer_network": "pruned_replicates",
+    "harmonic_pruning": "pruned_replicates",
+    "pruning_baselines": "pruned_replicates",
+    "from_scratch_run": "from_scratch_runs",
     "from_scratch_comparison": "pruned",
     "fig5_harmonic_pruning": "once_if_pruned",
     "pruning_baselines_figure": "once_if_pruned",
     "from_scratch_table": "once_if_pruned",
 }
 
-#: The wildcard each kind of job set fills.
-_WILDCARD = {"datasets": "dataset", "networks": "network", "trained_networks": "network",
-             "pretrained_networks": "network", "appendix_networks": "network", "pruned": "pruned"}
+
+#: Wildcards that number replicates: jobs that differ only in them do the same work.
+_SEED_WILDCARDS = ("seed", "fs_seed")
 
 #: Columns of :func:`job_table` and :func:`estimate_jobs`, and of :func:`rule_table`.
 JOB_COLUMNS = ["rule", "job", "seconds", "cpu_seconds", "max_rss_mib", "mean_load"]
@@ -74,19 +87,47 @@ def _datasets(config: Mapping) -> list[str]:
     return sorted({net["dataset"] for net in networks})
 
 
-def _names(config: Mapping, job_set: str) -> list[str]:
-    pruned = list(config.get("pruning", {}).get("networks", {}))
-    networks = sorted(config["networks"])
-    return {
-        "datasets": _datasets(config),
-        "networks": networks,
-        "trained_networks": [n for n in networks if "pretrained" not in config["networks"][n]],
-        "pretrained_networks": [n for n in networks if "pretrained" in config["networks"][n]],
-        "appendix_networks": [n for n in networks if n not in config["figure_networks"]],
-        "pruned": pruned,
-        "once": [None],
-        "once_if_pruned": [None] if pruned else [],
-    }[job_set]
+def _replicates(networks: Mapping, names, key: str = "network") -> list[dict[str, str]]:
+    return [{key: name, "seed": str(seed)} for name, seed in network_replicates(networks, names)]
+
+
+def _job_wildcards(config: Mapping, job_set: str) -> list[dict[str, str]]:
+    """The wildcards of every job of a kind of :data:`RULE_JOBS`, as Snakemake formats them
+    (strings), in the order the workflow lists them."""
+    pruning = config.get("pruning", {})
+    pruned = pruning.get("networks", {})
+    networks = config["networks"]
+    names = sorted(networks)
+    pretrained = [n for n in names if "pretrained" in networks[n]]
+    if job_set == "datasets":
+        return [{"dataset": dataset} for dataset in _datasets(config)]
+    if job_set in ("replicates", "trained_replicates", "pretrained_replicates"):
+        chosen = {"replicates": names, "pretrained_replicates": pretrained,
+                  "trained_replicates": [n for n in names if n not in pretrained]}[job_set]
+        return _replicates(networks, chosen)
+    if job_set == "bounds_parts":
+        ranks_per_job = config["bounds"]["ranks_per_job"]
+        return [{**replicate, "subset": subset, "layer": layer, "part": part}
+                for replicate in _replicates(networks, names)
+                for subset in SUBSETS
+                for layer, part in bounds_jobs(networks[replicate["network"]], ranks_per_job)]
+    if job_set == "appendix_networks":
+        return [{"network": n} for n in names if n not in config["figure_networks"]]
+    if job_set == "pruned_replicates":
+        return _replicates(pruned, list(pruned), key="pruned")
+    if job_set == "from_scratch_runs":
+        from_scratch = pruning.get("from_scratch", {}) if pruned else {}
+        return [{"pruned": name, "architecture": str(index), "fs_seed": str(seed)}
+                for name in pruned
+                for index in range(len(from_scratch.get("architectures", ())))
+                for seed in from_scratch.get("seeds", ())]
+    if job_set == "pruned":
+        return [{"pruned": name} for name in pruned]
+    if job_set == "once":
+        return [{}]
+    if job_set == "once_if_pruned":
+        return [{}] if pruned else []
+    raise ValueError(f"unknown kind of job set {job_set!r} in RULE_JOBS")
 
 
 def planned_jobs(config: Mapping, rules: Sequence[str] | None = None) -> list[dict]:
@@ -95,7 +136,8 @@ def planned_jobs(config: Mapping, rules: Sequence[str] | None = None) -> list[di
     Parameters
     ----------
     config : mapping
-        A validated workflow configuration.
+        A validated workflow configuration. A network's ``seed`` (in ``networks`` and
+        ``pruning.networks``) is an int or a list of ints, one replicate each.
     rules : sequence of str, optional
         The names of the workflow's rules that have a ``benchmark:``; a name missing from
         :data:`RULE_JOBS` raises, so a new rule cannot silently drop out of the summary.
@@ -103,28 +145,38 @@ def planned_jobs(config: Mapping, rules: Sequence[str] | None = None) -> list[di
     Returns
     -------
     list of dict
-        ``{"rule": name, "wildcards": {wildcard: value}}`` in rule order, ``wildcards`` empty
-        for a rule that runs once.
+        ``{"rule": name, "wildcards": {wildcard: value}}`` in rule order, the values strings as
+        Snakemake formats them (``{"network": "mnist_100", "seed": "1"}``), ``wildcards``
+        empty for a rule that runs once.
     """
     unknown = sorted(set(rules or ()) - set(RULE_JOBS))
     if unknown:
         raise ValueError(
             f"rules {unknown} have a benchmark: but no entry in relusv.workflow_benchmarks."
             "RULE_JOBS; add one that says which configured names they run over")
-    jobs = []
-    for rule in (RULE_JOBS if rules is None else [r for r in RULE_JOBS if r in rules]):
-        job_set = RULE_JOBS[rule]
-        for name in _names(config, job_set):
-            wildcards = {} if name is None else {_WILDCARD[job_set]: name}
-            jobs.append({"rule": rule, "wildcards": wildcards})
-    return jobs
+    return [{"rule": rule, "wildcards": wildcards}
+            for rule in (RULE_JOBS if rules is None else [r for r in RULE_JOBS if r in rules])
+            for wildcards in _job_wildcards(config, RULE_JOBS[rule])]
 
 
 def job_label(wildcards: Mapping[str, str]) -> str:
-    """``"network=mnist_100"`` for a job's wildcards, ``"-"`` for a rule that runs once."""
+    """``"network=mnist_100,seed=1"`` for a job's wildcards, ``"-"`` for a rule that runs once."""
     return ",".join(f"{key}={value}" for key, value in wildcards.items()) or "-"
 
 
+def label_wildcards(label: str) -> dict[str, str]:
+    """The wildcards of a :func:`job_label` (``"-"``: none)."""
+    if label == "-":
+        return {}
+    pairs = [item.partition("=") for item in label.split(",")]
+    if not all(sep for _, sep, _ in pairs):
+        raise ValueError(f"{label!r} is not a job label (key=value pairs joined by ',', or '-')")
+    return {key: value for key, _, value in pairs}
+
+
+def job_key(rule: str, wildcards: Mapping[str, str], drop=()) -> tuple:
+    """A job's identity: its rule and wildcards (less those named in ``drop``) in any order."""
+    return rule, tuple(sorted((k, str(v)) for k, v in wildcards.items() if k not in drop))
 def read_benchmark(path: str | Path) -> dict[str, float]:
     """One Snakemake benchmark file, as the medians over its repetitions.
 
@@ -212,23 +264,26 @@ def rule_table(jobs: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([table, pd.DataFrame([overall])], ignore_index=True)[RULE_COLUMNS]
 
 
+
 def _hidden_layers(input_dim: int, widths: Sequence[int]) -> list[tuple[int, int]]:
     """``(m, n)`` of every hidden layer."""
     sizes = [input_dim, *widths]
     return list(zip(sizes[1:], sizes[:-1], strict=True))
 
 
-def job_work(rule: str, network: Mapping, config: Mapping) -> float:
+def job_work(rule: str, network: Mapping, config: Mapping, layer: int | str | None = None
+             ) -> float:
     """The work of a network job of ``rule`` on ``network`` in arbitrary units, for comparing two
     networks of the same dataset (so dataset sizes cancel).
 
     - ``trained_network``: epochs times parameters (one forward and backward pass per sample);
     - ``classified_subsets``: parameters (one forward pass over the pool);
-    - ``relu_singular_value_bounds``: per hidden layer ``(n' + m) r^2`` with ``n' = min(n, N)``,
-      ``r = min(m, n')`` and ``N`` the subset size (``subsets.max_size``): one Adam step of
-      rank ``k`` costs ``N k (n' + m)``, summed over ``k <= r``;
+    - ``relu_singular_value_bounds_part``: hidden layer ``layer`` (1 is the first) alone,
+      ``(n' + m) r^2`` with ``n' = min(n, N)``, ``r = min(m, n')`` and ``N`` the subset size
+      (``subsets.max_size``): one Adam step of rank ``k`` costs ``N k (n' + m)``, summed over
+      ``k <= r``;
     - ``gaussian_mean_widths``: checkpoints (epochs) times (parameters plus ``n_draws`` times
-      the summed widths): forward passes and the widths' products at every checkpoint;
+      the summed widths): forward passes and the widths' products at every checkpoint.
     """
     from relusv.data import dataset_info
     from relusv.parameter_counts import dense_mlp_parameter_count
@@ -243,17 +298,24 @@ def job_work(rule: str, network: Mapping, config: Mapping) -> float:
         return float(network["epochs"] * parameters)
     if rule == "classified_subsets":
         return float(parameters)
-    if rule == "relu_singular_value_bounds":
+    if rule == "relu_singular_value_bounds_part":
+        layers = _hidden_layers(info.input_dim, widths)
+        if layer is None or not str(layer).isdigit() or not 1 <= int(layer) <= len(layers):
+            raise ValueError(f"a bounds part needs its layer, 1 to {len(layers)}; got {layer!r}")
+        m, n = layers[int(layer) - 1]
         n_points = config["subsets"]["max_size"]
-        return float(sum((min(n, n_points) + m) * min(m, n, n_points) ** 2
-                         for m, n in _hidden_layers(info.input_dim, widths)))
+        # a job is one of the layer's parts of interleaved ranks, which cost about the same
+        parts = sum(lay == str(layer) for lay, _ in
+                    bounds_jobs(network, config["bounds"]["ranks_per_job"]))
+        return float((min(n, n_points) + m) * min(m, n, n_points) ** 2) / parts
     if rule == "gaussian_mean_widths":
         return float(network["epochs"] * (parameters + config["widths"]["n_draws"] * sum(widths)))
     raise ValueError(f"rule {rule!r} has no work model; it must run once per network")
 
 
-#: Network rules whose work does not depend on the network (plotting a fixed set of curves).
-_SAME_WORK_FOR_EVERY_NETWORK = {"appendix_figure"}
+#: Rules that run per network but whose work does not depend on the network's size: plotting a
+#: fixed set of curves, gathering the bounds' parts into one table.
+_SAME_WORK_FOR_EVERY_NETWORK = {"appendix_figure", "relu_singular_value_bounds"}
 
 
 def _typical_job(probe: pd.DataFrame, rule: str, label: str) -> dict:
@@ -273,96 +335,127 @@ def estimate_jobs(probe: pd.DataFrame, target_config: Mapping) -> pd.DataFrame:
     ----------
     probe : DataFrame
         :func:`job_table` of a run of ``target_config`` restricted to (at least) one network per
-        dataset, with the same settings otherwise.
+        dataset and (at least) one replicate of each, with the same settings otherwise
+        (:func:`probe_config`).
     target_config : mapping
         The configuration to estimate.
 
-    A job the probe ran is taken as measured. A network job it did not run is the probe's job of
-    the same rule on the network of the same dataset, times the ratio of :func:`job_work`,
-    floored at the probe's cheapest job of the rule; an appendix figure is the probe's median
-    appendix figure. Peak memory is the probe job's.
+    A job the probe ran is taken as measured, and so is a job that differs from a probe job only
+    in its replicate (``seed``, ``fs_seed``): the probe's first such job. A network job of a
+    network the probe did not run is the probe's job of the same rule (and subset and layer) on
+    the network of the same dataset, times the ratio of :func:`job_work`, floored at the probe's
+    cheapest job of the rule; a job of a rule whose work does not depend on the network (an
+    appendix figure, a gather of the bounds' parts) is the probe's median job of the rule. Peak
+    memory is the probe job's.
 
     Returns
     -------
     DataFrame with columns ``rule``, ``job``, ``seconds``, ``max_rss_mib``, ``from_job`` (the
-    probe job it is based on) and ``scale`` (the work ratio applied, 1 for measured jobs).
+    probe job it is based on) and ``scale`` (the work ratio applied, 1 for jobs taken as
+    measured).
 
     Raises
     ------
     ValueError
         If a job of the target cannot be matched: its rule is missing from the probe, or no
-        probe network has its dataset.
+        probe network has its dataset, or the probe network has no job of its layer.
     """
-    measured = {(row.rule, row.job): row for row in probe.itertuples(index=False)}
+    exact, replicas = {}, {}
+    for row in probe.itertuples(index=False):
+        wildcards = label_wildcards(row.job)
+        exact[job_key(row.rule, wildcards)] = row
+        replicas.setdefault(job_key(row.rule, wildcards, _SEED_WILDCARDS), row)
     networks = target_config["networks"]
     probe_networks = {}
     for row in probe.itertuples(index=False):
         if row.rule == "trained_network":
-            name = row.job.removeprefix("network=")
+            name = label_wildcards(row.job)["network"]
             if name not in networks:
                 raise ValueError(f"probe network {name!r} is not in the target configuration")
             probe_networks.setdefault(networks[name]["dataset"], name)
     floors = probe.groupby("rule")["seconds"].min().to_dict()
     rows = []
     for job in planned_jobs(target_config):
-        rule, label = job["rule"], job_label(job["wildcards"])
-        if (rule, label) in measured:
-            source, scale = measured[(rule, label)], 1.0
-        else:
-            name = job["wildcards"].get("network")
-            if name is None:
-                raise ValueError(f"the probe has no job {rule} {label}; run it in the probe")
-            if rule in _SAME_WORK_FOR_EVERY_NETWORK:
-                rows.append(_typical_job(probe, rule, label))
-                continue
-            dataset = networks[name]["dataset"]
-            if dataset not in probe_networks:
-                raise ValueError(f"no probe network on dataset {dataset!r} (needed for {name}); "
-                                 "add one network per dataset to the probe")
-            base = probe_networks[dataset]
-            if (rule, f"network={base}") not in measured:
-                raise ValueError(f"the probe has no job {rule} network={base}")
-            source = measured[(rule, f"network={base}")]
-            scale = (job_work(rule, networks[name], target_config)
-                     / job_work(rule, networks[base], target_config))
-        seconds = max(source.seconds * scale, floors.get(rule, 0.0))
-        rows.append({"rule": rule, "job": label, "seconds": seconds,
+        rule, wildcards = job["rule"], job["wildcards"]
+        label = job_label(wildcards)
+        source = exact.get(job_key(rule, wildcards))
+        if source is None:
+            source = replicas.get(job_key(rule, wildcards, _SEED_WILDCARDS))
+        if source is not None:
+            rows.append({"rule": rule, "job": label, "seconds": source.seconds,
+                         "max_rss_mib": source.max_rss_mib,
+                         "from_job": f"{source.rule} {source.job}", "scale": 1.0})
+            continue
+        name = wildcards.get("network")
+        if rule not in floors:
+            raise ValueError(f"the probe has no job of rule {rule}: it ran another version of "
+                             "the workflow; rerun the probe")
+        if name is None:
+            raise ValueError(f"the probe has no job {rule} {label} (nor another replicate of "
+                             "it); run it in the probe")
+        if rule in _SAME_WORK_FOR_EVERY_NETWORK:
+            rows.append(_typical_job(probe, rule, label))
+            continue
+        dataset = networks[name]["dataset"]
+        if dataset not in probe_networks:
+            raise ValueError(f"no probe network on dataset {dataset!r} (needed for {name}); "
+                             "add one network per dataset to the probe")
+        base = probe_networks[dataset]
+        # a bounds job is scaled from the probe's first part of the same subset and layer
+        like = {**wildcards, "network": base, **({"part": "1"} if "part" in wildcards else {})}
+        source = replicas.get(job_key(rule, like, _SEED_WILDCARDS))
+        if source is None:
+            raise ValueError(
+                f"the probe has no job {rule} {job_label(like)} to "
+                f"scale {label} from; give the probe a network of {dataset} with as many "
+                "hidden layers")
+        layer = wildcards.get("layer")
+        scale = (job_work(rule, networks[name], target_config, layer)
+                 / job_work(rule, networks[base], target_config, layer))
+        rows.append({"rule": rule, "job": label,
+                     "seconds": max(source.seconds * scale, floors[rule]),
                      "max_rss_mib": source.max_rss_mib,
                      "from_job": f"{source.rule} {source.job}", "scale": scale})
     return pd.DataFrame(rows)
 
 
 def probe_config(config: Mapping) -> dict:
-    """``config`` restricted to one network per dataset: the figure networks first, then the
-    first other network (by name) of each dataset not yet covered. Networks to prune are kept.
+    """``config`` restricted to what sizes every job: one network per dataset (the figure
+    networks first, then the first other network, by name, of each dataset not yet covered),
+    one replicate of each (its first seed) and of each network to prune, and the first seed of
+    the from-scratch runs. All networks to prune and all from-scratch architectures are kept.
     """
+    def first_replicate(entry: Mapping) -> dict:
+        return {**entry, "seed": network_seeds(entry)[0]}
+
     networks = config["networks"]
     chosen = {}
     for name in [*config["figure_networks"], *sorted(networks)]:
         chosen.setdefault(networks[name]["dataset"], name)
     kept = set(chosen.values())
-    probe = {**config, "networks": {n: v for n, v in networks.items() if n in kept}}
+    probe = {**config, "networks": {n: first_replicate(v) for n, v in networks.items()
+                                    if n in kept}}
     probe["figure_networks"] = [n for n in config["figure_networks"] if n in kept]
+    if "pruning" in config:
+        pruning = probe["pruning"] = {**config["pruning"]}
+        pruning["networks"] = {n: first_replicate(v)
+                               for n, v in pruning.get("networks", {}).items()}
+        if pruning.get("from_scratch", {}).get("seeds"):
+            pruning["from_scratch"] = {**pruning["from_scratch"],
+                                       "seeds": pruning["from_scratch"]["seeds"][:1]}
     return probe
-
-
-def wall_seconds_lower_bound(jobs: pd.DataFrame, cores: int) -> float:
-    """A lower bound on the wall seconds of running ``jobs`` on ``cores`` cores: the larger of
-    the summed CPU-bound work spread over the cores and the longest single job."""
-    if cores < 1:
-        raise ValueError(f"cores must be at least 1, got {cores}")
-    return max(jobs["seconds"].sum() / cores, jobs["seconds"].max())
 
 
 __all__ = [
     "JOB_COLUMNS",
     "RULE_COLUMNS",
     "RULE_JOBS",
-    "wall_seconds_lower_bound",
     "estimate_jobs",
+    "job_key",
     "job_label",
     "job_table",
     "job_work",
+    "label_wildcards",
     "planned_jobs",
     "probe_config",
     "read_benchmark",
