@@ -38,6 +38,7 @@ rule all:
         "figures/tables/parameters.csv",
         "figures/claims.md",
         "results/claims.json",
+        "figures/tables/replicates.csv",
         branch(
             PRUNED_NETWORKS,
             then=[

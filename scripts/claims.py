@@ -1,4 +1,4 @@
-"""The paper's claims C1-C8, measured on this run."""
+"""The paper's claims C1-C8, measured on this run, judged per replicate where there are several."""
 
 import json
 
@@ -8,27 +8,41 @@ from relusv.claims import evaluate_claims, evaluate_pruning_claims, write_claims
 from relusv.rules import rule_run
 
 
-def by_name(names, paths, read):
-    return {name: read(path) for name, path in zip(names, paths, strict=True)}
-
-
 def read_json(path):
     with open(path) as file:
         return json.load(file)
 
 
+def by_network(names, paths, read, combine):
+    """Each network's replicates' files (``names[i]`` is the network of ``paths[i]``), read and
+    combined into one value per network, in the order of the names."""
+    grouped = {}
+    for name, path in zip(names, paths, strict=True):
+        grouped.setdefault(name, []).append(read(path))
+    return {name: combine(values) for name, values in grouped.items()}
+
+
+def frames(values):
+    return pd.concat(values, ignore_index=True)
+
+
+def summaries(values):
+    return values if len(values) > 1 else values[0]
+
+
 with rule_run(snakemake) as log:
     inputs, params = snakemake.input, snakemake.params
+    networks, pruned = params.networks, params.pruned_networks
     claims = evaluate_claims(
         pd.read_csv(inputs.random_layers),
-        by_name(params.networks, inputs.bounds, pd.read_csv),
-        by_name(params.networks, inputs.widths, pd.read_csv),
-        by_name(params.networks, inputs.subsets, read_json),
-        width_differences=by_name(params.networks, inputs.width_differences, pd.read_csv))
+        by_network(networks, inputs.bounds, pd.read_csv, frames),
+        by_network(networks, inputs.widths, pd.read_csv, frames),
+        by_network(networks, inputs.subsets, read_json, summaries),
+        width_differences=by_network(networks, inputs.width_differences, pd.read_csv, frames))
     claims += evaluate_pruning_claims(
-        by_name(params.pruned_networks, inputs.pruning, pd.read_csv),
-        by_name(params.pruned_networks, inputs.from_scratch, pd.read_csv),
-        by_name(params.pruned_networks, inputs.pruned_summaries, read_json))
+        by_network(pruned, inputs.pruning, pd.read_csv, frames),
+        by_network(params.from_scratch_networks, inputs.from_scratch, pd.read_csv, frames),
+        by_network(pruned, inputs.pruned_summaries, read_json, summaries))
     for claim in claims:
         log.info("%s holds: %s", claim["id"], claim["holds"])
     write_claims(claims, snakemake.output.json, snakemake.output.markdown)

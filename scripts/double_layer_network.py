@@ -29,7 +29,8 @@ with rule_run(snakemake) as log:
     with atomic_path(output.model) as tmp:
         model.save(tmp)
     write_json(output.summary, {
-        "network": snakemake.wildcards.pruned, "dataset": metadata["dataset"],
+        "network": snakemake.wildcards.pruned, "seed": spec["seed"],
+        "dataset": metadata["dataset"],
         "input_dim": metadata["input_dim"], "classes": metadata["n_classes"],
         "widths": spec["widths"], "ranks": full_ranks, "parameters": model.count_params(),
         "epochs_run": len(result.history), "best_epoch": result.best_epoch,

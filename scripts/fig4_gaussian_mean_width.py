@@ -1,11 +1,11 @@
 """Figure 4: Gaussian mean width per layer over training, correct vs incorrect, two networks."""
 
-import pandas as pd
-
 from relusv.plotting import draw_figure, plot_gaussian_mean_width
 from relusv.rules import rule_run
+from relusv.tidy import read_replicates
 
 with rule_run(snakemake):
-    widths = {network: pd.read_csv(path) for network, path in snakemake.input.items()}
+    # one frame per network, its replicates' rows side by side (a `seed` column)
+    widths = {network: read_replicates(paths) for network, paths in snakemake.input.items()}
     draw_figure(snakemake.params.style, snakemake.output.pdf, snakemake.output.png,
                 plot_gaussian_mean_width, widths)

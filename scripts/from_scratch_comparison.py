@@ -1,20 +1,15 @@
-"""Claim C8: small dense, low-rank double-layer and wide dense MLPs trained from scratch."""
+"""Claim C8: the from-scratch runs of one pruned network's dataset gathered and summarised."""
 
-from relusv.data import load_prepared
+import pandas as pd
+
 from relusv.files import write_csv
-from relusv.from_scratch import from_scratch_comparison
+from relusv.from_scratch import summarise_from_scratch
 from relusv.rules import rule_run
 from relusv.tidy import FROM_SCRATCH_RUNS, FROM_SCRATCH_SUMMARY
 
-with rule_run(snakemake) as log:
-    params = snakemake.params
-    data, metadata = load_prepared(snakemake.input.data)
-    runs, summary = from_scratch_comparison(
-        data, architectures=params.architectures, seeds=params.seeds, epochs=params.max_epochs,
-        batch_size=params.batch_size, patience=params.patience,
-        learning_rate=params.learning_rate, init=f"{params.init_target}_p_product", p=params.p,
-        classes=metadata["n_classes"])
-    for frame in (runs, summary):
-        frame.insert(0, "network", snakemake.wildcards.pruned)
+with rule_run(snakemake):
+    runs = pd.concat([pd.read_csv(path) for path in snakemake.input.runs], ignore_index=True)
+    summary = summarise_from_scratch(runs.drop(columns="network"))
+    summary.insert(0, "network", snakemake.wildcards.pruned)
     write_csv(snakemake.output.runs, runs[list(FROM_SCRATCH_RUNS.columns)])
     write_csv(snakemake.output.summary, summary[list(FROM_SCRATCH_SUMMARY.columns)])

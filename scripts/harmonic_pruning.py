@@ -8,6 +8,7 @@ from relusv.data import load_prepared
 from relusv.files import write_csv
 from relusv.pruning import harmonic_pruning, pruning_frame
 from relusv.rules import rule_run
+from relusv.tidy import with_seed
 
 with rule_run(snakemake) as log:
     params = snakemake.params
@@ -23,5 +24,5 @@ with rule_run(snakemake) as log:
                                                  record["test_accuracy"]))
     frame = pruning_frame(records)
     frame.insert(0, "network", snakemake.wildcards.pruned)
-    write_csv(snakemake.output.pruning, frame)
+    write_csv(snakemake.output.pruning, with_seed(frame, snakemake.wildcards.seed))
     shutil.rmtree(params.state_dir)  # the finished CSV holds everything the state did

@@ -1,5 +1,6 @@
 """A user's trained MLP (config ``networks.<name>.pretrained``) in place of training: checked,
-copied as a build_mlp model with its checkpoints (or its final weights as epoch 0) and a summary."""
+copied as a build_mlp model with its checkpoints (or its final weights as epoch 0) and a summary;
+its weights also as .npz (weights.npz, checkpoints/epoch_NNN.npz), as trained_network writes."""
 
 import csv
 import shutil
@@ -12,6 +13,7 @@ from relusv.files import atomic_path, write_json
 from relusv.models import canonical_mlp, hidden_layers
 from relusv.rules import rule_run
 from relusv.training import checkpoint_files, checkpoint_path, load_checkpoint, split_accuracies
+from relusv.weights import checkpoint_weights_path, network_weights, save_network_weights
 
 with rule_run(snakemake) as log:
     dataset, output = snakemake.params.dataset, snakemake.output
@@ -39,17 +41,23 @@ with rule_run(snakemake) as log:
     if source.is_dir():  # the user's checkpoints, each copied as the build_mlp model's weights
         for epoch, path in checkpoint_files(source):
             load_checkpoint(user, path)
-            canonical_mlp(user).save_weights(checkpoint_path(tmp_checkpoints, epoch))
+            copy = canonical_mlp(user)
+            copy.save_weights(checkpoint_path(tmp_checkpoints, epoch))
+            save_network_weights(checkpoint_weights_path(tmp_checkpoints, epoch),
+                                 network_weights(copy))
         log.info("%s: %d checkpoints", network, epoch + 1)
     else:
         model.save_weights(checkpoint_path(tmp_checkpoints, 0))
+        save_network_weights(checkpoint_weights_path(tmp_checkpoints, 0), network_weights(model))
+    save_network_weights(output.weights, network_weights(model))
     with atomic_path(output.model) as tmp:
         model.save(tmp)
     with atomic_path(output.history) as tmp, open(tmp, "w", newline="") as handle:
         csv.writer(handle).writerow(["epoch"])  # not trained here: no epochs
     tmp_checkpoints.replace(checkpoints)
     write_json(output.summary, {
-        "network": network, "dataset": metadata["dataset"], "input_dim": metadata["input_dim"],
+        "network": network, "seed": snakemake.params.seed, "dataset": metadata["dataset"],
+        "input_dim": metadata["input_dim"],
         "classes": metadata["n_classes"],
         "widths": [int(layer.units) for layer in hidden_layers(model)],
         "parameters": model.count_params(), "optimizer": None, "learning_rate": None,

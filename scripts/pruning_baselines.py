@@ -7,7 +7,7 @@ from relusv.data import load_prepared
 from relusv.files import write_csv
 from relusv.pruning import magnitude_pruning_curve, one_shot_svd_curve, state_from_model
 from relusv.rules import rule_run
-from relusv.tidy import BASELINES
+from relusv.tidy import BASELINES, with_seed
 
 with rule_run(snakemake) as log:
     params = snakemake.params
@@ -22,4 +22,5 @@ with rule_run(snakemake) as log:
     frame = pd.concat([harmonic.assign(method="harmonic"), magnitude.assign(method="magnitude"),
                        one_shot.assign(method="one_shot_svd")], ignore_index=True)
     frame["network"] = snakemake.wildcards.pruned
-    write_csv(snakemake.output.baselines, frame[list(BASELINES.columns)])
+    write_csv(snakemake.output.baselines,
+              with_seed(frame[list(BASELINES.columns)], snakemake.wildcards.seed))

@@ -1,20 +1,11 @@
-"""Affine data-dependent ReLU singular value bounds of every hidden layer, correct vs incorrect."""
+"""One replicate's bounds table: its (subset, layer, rank part) jobs gathered, bitwise the table
+of one job computing them all."""
 
-import keras
-import numpy as np
-
-from relusv.analyses import network_bounds
+from relusv.analyses import gather_network_bounds
 from relusv.files import write_csv
-from relusv.models import layer_weights
 from relusv.rules import rule_run
+from relusv.tidy import with_seed
 
-with rule_run(snakemake) as log:
-    params = snakemake.params
-    subsets = np.load(snakemake.input.subsets)
-    model = keras.models.load_model(snakemake.input.model, compile=False)
-    frame = network_bounds(
-        snakemake.wildcards.network, layer_weights(model),
-        {"correct": subsets["x_correct"], "incorrect": subsets["x_incorrect"]},
-        steps=params.steps, learning_rate=params.learning_rate,
-        approximant_bias=params.approximant_bias, n_threads=snakemake.threads)
-    write_csv(snakemake.output.bounds, frame)
+with rule_run(snakemake):
+    write_csv(snakemake.output.bounds, with_seed(gather_network_bounds(snakemake.input.parts),
+                                                 snakemake.wildcards.seed))

@@ -279,3 +279,17 @@ def test_c6_is_judged_per_seed_and_counted():
     assert pruning_claims({"mnist": good.assign(seed=7)}, summaries=summaries)["C6"] == single
     assert pruning_claims(None, None, None)["C6"]["replicates"] == {
         "holds": 0, "of": 0, "not_measurable": 0}
+
+
+def test_replicate_summaries_of_a_pruned_network_are_pooled():
+    """The workflow passes every replicate's training summary: C8 reports the mean accuracy of
+    the trained double network over them, and the dataset still picks the judged network."""
+    from relusv.claims.pruning import _check_summaries
+
+    pooled = _check_summaries({"cifar10_double": [
+        {"dataset": "cifar10", "seed": 11, "test_accuracy": 0.5},
+        {"dataset": "cifar10", "seed": 111, "test_accuracy": 0.6}]})["cifar10_double"]
+    assert pooled["dataset"] == "cifar10" and pooled["replicates"] == 2
+    assert pooled["test_accuracy"] == pytest.approx(0.55)
+    with pytest.raises(TypeError, match="list of dicts"):
+        _check_summaries({"cifar10_double": [0.5]})

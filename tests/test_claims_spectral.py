@@ -549,3 +549,22 @@ def test_one_replicate_gives_todays_verdict_and_numbers():
         "net_a", stderr=lambda layer, epoch: float("nan"))})["C5"]
     assert unmeasurable["holds"] is None
     assert unmeasurable["replicates"] == {"holds": 0, "of": 0, "not_measurable": 1}
+
+
+def test_a_replicate_whose_subsets_are_not_measurable_is_left_out_only_there():
+    """Subsets summaries per replicate (a list with seeds, as the workflow passes them): seed 1
+    of net_a has too few misclassified points, so C3 leaves out that replicate alone."""
+    nets = ("net_a", "net_b")
+    frames = two_seeds()
+    subsets = {n: [{"seed": 0, "measurable": True},
+                   {"seed": 1, "measurable": n != "net_a", "reason": "too few points"}]
+               for n in nets}
+    c3 = evaluate(bounds=frames["bounds"], widths=frames["widths"], subsets=subsets,
+                  differences=frames["differences"])["C3"]
+    replicates = c3["measured"]["replicates"]
+    assert {(e["network"], e["seed"]) for e in c3["not_measurable"]} == {("net_a", "1")}
+    assert replicates["0"]["holds"] is True and replicates["1"]["holds"] is True
+    checked = " ".join(c3["checked_on"])
+    assert "net_b, layer 1 (seed 1)" in checked and "net_a, layer 1 (seed 1)" not in checked
+    with pytest.raises(TypeError, match="list of dicts"):
+        evaluate(subsets={"net_a": "measurable"})

@@ -8,7 +8,13 @@ from conftest import ROOT, run_snakemake
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from relusv.config import ConfigError, check_config
+from relusv.config import (
+    ConfigError,
+    check_config,
+    network_replicates,
+    network_seeds,
+    replicate_entry,
+)
 from relusv.data import DATASETS
 
 SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
@@ -34,7 +40,8 @@ def test_defaults_are_filled_in():
     config = validated({"networks": {"a": {"dataset": "wine", "widths": [4]},
                                      "b": {"dataset": "iris", "widths": [4]}},
                         "figure_networks": ["a", "b"]})
-    assert config["bounds"] == {"steps": 500, "learning_rate": 0.1, "approximant_bias": "free"}
+    assert config["bounds"] == {"steps": 500, "learning_rate": 0.1, "approximant_bias": "free",
+                                "tolerance": 1e-4, "patience": 75, "ranks_per_job": 50}
     assert config["networks"]["a"]["epochs"] == 20
     assert config["widths"]["split_at"] == "final"
     assert config["data"]["sources"] == {}
@@ -74,6 +81,14 @@ BAD_CONFIGS = [
     ("epochs zero", _set(["networks", "wine_16", "epochs"], 0), "epochs"),
     ("batch size a string", _set(["networks", "wine_16", "batch_size"], "64"), "batch_size"),
     ("seed not an integer", _set(["networks", "wine_16", "seed"], 1.5), "seed"),
+    ("empty seed list", _set(["networks", "wine_16", "seed"], []), "seed"),
+    ("a seed twice", _set(["networks", "wine_16", "seed"], [3, 3]), "seed"),
+    ("negative replicate seed", _set(["networks", "wine_16", "seed"], [3, -1]), "seed"),
+    ("pruned seed list of strings", _set(["pruning", "networks", "digits_double", "seed"],
+                                         ["a"]), "seed"),
+    # a pretrained network is one model: several seeds would be one model counted n times
+    ("pretrained replicates", _set(["networks", "wine_16"], {
+        "dataset": "wine", "pretrained": "model.keras", "seed": [1, 2]}), "networks.wine_16.seed"),
     ("negative learning rate", _set(["networks", "wine_16", "learning_rate"], -0.1),
      "learning_rate"),
     ("subset size 0", _set(["subsets", "max_size"], 0), "max_size"),
@@ -125,8 +140,26 @@ def test_bad_config_stops_snakemake_before_any_job(tmp_path):
 
 def test_full_paper_dag_builds_without_data(tmp_path):
     result = run_snakemake("-n", "--cores", "1", "--directory", str(tmp_path))
-    for rule, count in [("trained_network", 6), ("relu_singular_value_bounds", 6),
-                        ("gaussian_mean_widths", 6), ("raw_dataset", 4),
-                        ("appendix_figure", 4), ("claims", 1)]:
+    # three replicates of the two figure networks, one of the four others; bounds per subset
+    # and layer; three replicates of each pruned network, the from-scratch runs once
+    for rule, count in [("trained_network", 10), ("relu_singular_value_bounds", 10),
+                        ("relu_singular_value_bounds_part", 132),
+                        ("gaussian_mean_widths", 10), ("raw_dataset", 4),
+                        ("appendix_figure", 4), ("claims", 1), ("replicates_table", 1),
+                        ("harmonic_pruning", 6), ("from_scratch_run", 30),
+                        ("from_scratch_comparison", 2)]:
         assert any(line.split() == [rule, str(count)] for line in result.stdout.splitlines()), (
             f"dry run does not schedule {count} {rule} jobs:\n{result.stdout[-3000:]}")
+
+
+def test_a_seed_list_is_one_replicate_per_seed():
+    config = validated(load("demo.yaml"))
+    assert network_seeds(config["networks"]["digits_32"]) == [1, 101]
+    assert network_seeds(config["networks"]["wine_16"]) == [3]  # one integer: one replicate
+    assert network_replicates(config["networks"], ["wine_16", "digits_32"]) == [
+        ("wine_16", 3), ("digits_32", 1), ("digits_32", 101)]
+    entry = replicate_entry(config["networks"], "digits_32", "101", "networks")
+    assert entry["seed"] == 101 and entry["widths"] == [32, 32, 32]
+    with pytest.raises(ConfigError, match=r"networks.digits_32: seed 7 is not one of its "
+                                          r"replicates \[1, 101\]"):
+        replicate_entry(config["networks"], "digits_32", "7", "networks")

@@ -707,3 +707,19 @@ def test_figure5_replicates_draw_every_accuracy_and_the_first_replicates_ranks()
     assert ax.get_title(loc="left") == "(a) net (ranks: seed 1)"
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "test accuracy, 3 seeds (right)" in labels
+
+
+def test_saved_figures_record_their_replicate_bands_and_lines(tmp_path):
+    """The figure files say how many replicate bands and lines they hold (PNG text chunks), so
+    the workflow's test can check a rendered figure; a single run records none."""
+    from PIL import Image
+
+    style = {"context": "paper", "font_scale": 1.0, "dpi": 60}
+    for frame, bands in ((replicates(bounds_frame, "bound"), 2 * len(LAYERS) + len(LAYERS)),
+                         (bounds_frame("net"), 0)):
+        png = tmp_path / f"fig_{bands}.png"
+        plotting.draw_figure(style, tmp_path / f"fig_{bands}.pdf", png,
+                             plotting.plot_relu_singular_values, {"net": frame})
+        with Image.open(png) as image:
+            assert int(image.info["Replicate bands"]) == bands
+            assert int(image.info["Replicate lines"]) == 0

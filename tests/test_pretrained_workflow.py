@@ -51,20 +51,20 @@ def test_pretrained_network_through_the_workflow_and_the_cli(tmp_path):
         "networks": {"user_mlp": {"dataset": "digits", "pretrained": str(tmp_path / "user_mlp")},
                      "user_file": {"dataset": "digits",
                                    "pretrained": str(tmp_path / "single.keras")}}})
-    targets = ["results/bounds/user_mlp.csv", "results/widths/user_mlp.csv",
-               "figures/appendix/user_mlp.pdf", "results/training/user_file/summary.json"]
+    targets = ["results/bounds/user_mlp/seed0.csv", "results/widths/user_mlp/seed0.csv",
+               "figures/appendix/user_mlp.pdf", "results/training/user_file/seed0/summary.json"]
     run_snakemake("--cores", "2", *demo_config(override), "--directory", str(work), *targets)
     for target in targets:
         assert (work / target).exists(), target
     training = work / "results" / "training"
-    summary = json.loads((training / "user_mlp" / "summary.json").read_text())
+    summary = json.loads((training / "user_mlp/seed0/summary.json").read_text())
     assert summary["widths"] == [24, 12] and summary["epochs"] is None
     assert summary["optimizer"] is None and 0 < summary["test_accuracy"] <= 1
-    assert sorted(p.name for p in (training / "user_file" / "checkpoints").glob("epoch_*")) == [
-        "epoch_000.weights.h5"]
-    assert json.loads((training / "user_file" / "summary.json").read_text())["parameters"] == \
+    checkpoints = (training / "user_file/seed0/checkpoints").glob("epoch_*.weights.h5")
+    assert sorted(p.name for p in checkpoints) == ["epoch_000.weights.h5"]
+    assert json.loads((training / "user_file/seed0/summary.json").read_text())["parameters"] == \
         summary["parameters"]
-    widths = pd.read_csv(work / "results" / "widths" / "user_mlp.csv")
+    widths = pd.read_csv(work / "results/widths/user_mlp/seed0.csv")
     assert sorted(widths["epoch"].unique()) == [0, 1, 2]
 
     # relusv analyse on the same model and the workflow's pool (subsets.pool: all = train, val,
@@ -79,12 +79,14 @@ def test_pretrained_network_through_the_workflow_and_the_cli(tmp_path):
                      "--max-size", str(subsets["max_size"]), "--min-size",
                      str(subsets["min_size"]), "--subset-seed", str(subsets["seed"]),
                      "--steps", str(bounds["steps"]), "--n-draws", str(n_draws)]) == 0
-    workflow_subsets = np.load(work / "results" / "subsets" / "user_mlp.npz")
+    workflow_subsets = np.load(work / "results/subsets/user_mlp/seed0.npz")
     cli_subsets = json.loads((out / "subsets.json").read_text())
     assert cli_subsets["size"] == len(workflow_subsets["incorrect"])
-    pd.testing.assert_frame_equal(pd.read_csv(out / "bounds.csv"),
-                                  pd.read_csv(work / "results" / "bounds" / "user_mlp.csv"),
-                                  check_exact=True)
-    final = widths[widths["epoch"] == 2].drop(columns="epoch").reset_index(drop=True)
+    # the workflow's tables name their replicate (seed 0: a pretrained network has one)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(out / "bounds.csv"),
+        pd.read_csv(work / "results/bounds/user_mlp/seed0.csv").drop(columns="seed"),
+        check_exact=True)
+    final = widths[widths["epoch"] == 2].drop(columns=["epoch", "seed"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(
         pd.read_csv(out / "widths.csv").drop(columns="epoch"), final, check_exact=True)

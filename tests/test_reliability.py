@@ -24,7 +24,7 @@ from relusv.training import checkpoint_files, load_checkpoint
 pytestmark = pytest.mark.slow
 
 DEMO = demo_config()
-TRAINING = "results/training/digits_32"
+TRAINING = "results/training/digits_32/seed1"
 
 
 def start_snakemake(workdir, *targets):
@@ -62,7 +62,7 @@ def reference(tmp_path_factory):
     """An uninterrupted run of training, bounds and widths for one network."""
     workdir = tmp_path_factory.mktemp("reference")
     run_snakemake("--cores", "2", *DEMO, "--directory", str(workdir),
-                  "results/bounds/digits_32.csv", "results/widths/digits_32.csv")
+                  "results/bounds/digits_32/seed1.csv", "results/widths/digits_32/seed1.csv")
     return workdir
 
 
@@ -103,23 +103,23 @@ def test_training_killed_at_random_moments_resumes_to_the_same_weights(tmp_path,
 
 
 def test_a_rule_killed_mid_run_is_recomputed_and_nothing_partial_survives(tmp_path, reference):
-    target = "results/bounds/digits_32.csv"
-    log = tmp_path / "logs" / "bounds" / "digits_32.log"
+    target = "results/bounds/digits_32/seed1/correct_layer3.csv"
+    log = tmp_path / "logs/bounds/digits_32/seed1/correct_layer3.log"
     process = start_snakemake(tmp_path, target)
     killed = kill_when(process, lambda: log.exists() and "layer 2" in log.read_text())
     assert killed
     assert not (tmp_path / target).exists(), "a killed rule left its output under the final name"
     finish(tmp_path, target)
-    assert not list((tmp_path / "results" / "bounds").glob(".*tmp*")), "temporary files remain"
+    assert not list((tmp_path / "results" / "bounds").rglob(".*tmp*")), "temporary files remain"
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / target),
                                   pd.read_csv(reference / target), check_exact=True)
 
 
 def test_pruning_killed_mid_run_resumes_at_its_last_iteration(tmp_path):
     """A killed harmonic_pruning job resumes from its state and ends with the same rows."""
-    target = "results/pruning/breast_cancer_double/harmonic_pruning.csv"
-    state = tmp_path / "results/pruning/breast_cancer_double/pruning_resume/pruning_state.npz"
-    log = tmp_path / "logs/pruning/harmonic_pruning_breast_cancer_double.log"
+    target = "results/pruning/digits_double/seed11/harmonic_pruning.csv"
+    state = tmp_path / "results/pruning/digits_double/seed11/pruning_resume/pruning_state.npz"
+    log = tmp_path / "logs/pruning/harmonic_pruning/digits_double/seed11.log"
     process = start_snakemake(tmp_path, target)
     assert kill_when(process, lambda: state.exists() and "iteration 8:" in log.read_text())
     def iterations_logged():
@@ -140,14 +140,15 @@ def test_pruning_killed_mid_run_resumes_at_its_last_iteration(tmp_path):
 def test_damaged_checkpoint_is_named_and_nothing_downstream_runs(tmp_path, reference):
     workdir = tmp_path / "run"
     subprocess.run(["cp", "-a", str(reference), str(workdir)], check=True)
-    checkpoint = workdir / TRAINING / "checkpoints" / "epoch_005.weights.h5"
+    checkpoint = workdir / TRAINING / "checkpoints" / "epoch_005.npz"  # what the widths read
     checkpoint.write_bytes(checkpoint.read_bytes()[:500])
     result = run_snakemake("--cores", "2", *DEMO, "--directory", str(workdir), "--forcerun",
-                           "gaussian_mean_widths", "results/widths/digits_32.csv", check=False)
+                           "gaussian_mean_widths", "results/widths/digits_32/seed1.csv",
+                           check=False)
     assert result.returncode != 0
-    log = (workdir / "logs" / "widths" / "digits_32.log").read_text()
-    assert "cannot read checkpoint" in log and "epoch_005.weights.h5" in log
-    assert not (workdir / "results" / "widths" / "digits_32.csv").exists()
+    log = (workdir / "logs/widths/digits_32/seed1.log").read_text()
+    assert "cannot read network weights" in log and "epoch_005.npz" in log
+    assert not (workdir / "results/widths/digits_32/seed1.csv").exists()
 
 
 def test_truncated_dataset_is_named_and_nothing_downstream_runs(tmp_path):
@@ -155,22 +156,22 @@ def test_truncated_dataset_is_named_and_nothing_downstream_runs(tmp_path):
     data = tmp_path / "results" / "data" / "wine.npz"
     data.write_bytes(data.read_bytes()[:300])
     result = run_snakemake("--cores", "2", *DEMO, "--directory", str(tmp_path),
-                           "results/training/wine_16/summary.json", check=False)
+                           "results/training/wine_16/seed3/summary.json", check=False)
     assert result.returncode != 0
-    log = (tmp_path / "logs" / "training" / "wine_16.log").read_text()
+    log = (tmp_path / "logs/training/wine_16/seed3.log").read_text()
     assert "wine.npz" in log
-    assert not (tmp_path / "results" / "training" / "wine_16" / "model.keras").exists()
+    assert not (tmp_path / "results/training/wine_16/seed3/model.keras").exists()
 
 
 def test_too_few_misclassified_points_warns_and_marks_not_measurable(tmp_path):
     override = write_override(tmp_path / "override.yaml", {"subsets": {"min_size": 100000}})
     result = run_snakemake("--cores", "2", *demo_config(override), "--directory", str(tmp_path),
-                           "results/bounds/wine_16.csv")
+                           "results/bounds/wine_16/seed3.csv")
     assert result.returncode == 0
-    summary = pd.read_json(tmp_path / "results" / "subsets" / "wine_16.json", typ="series")
+    summary = pd.read_json(tmp_path / "results/subsets/wine_16/seed3.json", typ="series")
     assert not summary["measurable"] and "min_size" in summary["reason"]
-    assert "not measurable" in (tmp_path / "logs" / "subsets" / "wine_16.log").read_text()
-    bounds = pd.read_csv(tmp_path / "results" / "bounds" / "wine_16.csv")
+    assert "not measurable" in (tmp_path / "logs/subsets/wine_16/seed3.log").read_text()
+    bounds = pd.read_csv(tmp_path / "results/bounds/wine_16/seed3.csv")
     assert set(bounds["subset"]) == {"correct"}
 
 

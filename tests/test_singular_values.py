@@ -275,6 +275,8 @@ def test_row_space_reduction_changes_nothing():
         list(range(8)),
         steps=100,
         learning_rate=reduced.learning_rate,
+        tolerance=0.0,
+        patience=None,
         free_bias=True,
         init_noise=0.0,
         rng=np.random.default_rng(0),

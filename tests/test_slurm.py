@@ -18,21 +18,30 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from conftest import ROOT, run_snakemake
 from slurm_cluster import SlurmCluster, slurm_cluster  # noqa: F401 (the fixture)
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 DEMO = ["--configfile", str(ROOT / "config" / "demo.yaml")]
-NETWORK = "digits_32"
-TARGETS = [f"results/bounds/{NETWORK}.csv", f"results/widths/{NETWORK}.csv"]
-# The jobs that go to SLURM: rule -> wildcards (as the executor writes them in the job comment)
-SLURM_JOBS = {"prepared_dataset": "digits", "trained_network": NETWORK,
-              "classified_subsets": NETWORK, "relu_singular_value_bounds": NETWORK,
-              "gaussian_mean_widths": NETWORK}
-THREADED = {"trained_network", "relu_singular_value_bounds", "gaussian_mean_widths"}
+NETWORK, SEED = "digits_32", 1
+REPLICATE = f"{NETWORK}/seed{SEED}"
+TARGETS = [f"results/bounds/{REPLICATE}.csv", f"results/widths/{REPLICATE}.csv"]
+# The jobs that go to SLURM: rule -> the wildcard values of each of its jobs (as the executor
+# writes them in the job comment): the bounds go as one job per subset and layer.
+SLURM_JOBS = {"prepared_dataset": ["digits"], "trained_network": [f"{NETWORK}_{SEED}"],
+              "classified_subsets": [f"{NETWORK}_{SEED}"],
+              "relu_singular_value_bounds_part": [f"{NETWORK}_{SEED}_{subset}_{layer}"
+                                                  for subset in ("correct", "incorrect")
+                                                  for layer in (1, 2, 3)],
+              "relu_singular_value_bounds": [f"{NETWORK}_{SEED}"],
+              "gaussian_mean_widths": [f"{NETWORK}_{SEED}"]}
 LOCAL_RULES = ["raw_dataset"]  # localrules: downloads run where snakemake runs
-SAME_BYTES = [*TARGETS, f"results/subsets/{NETWORK}.json"]
+SAME_BYTES = [*TARGETS, f"results/subsets/{REPLICATE}.json"]
+# Threads per job as the profile sets them (set-threads), capped by --max-threads below.
+PROFILE_THREADS = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())[
+    "set-threads"]
 SUBMITTED = re.compile(r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: (.+?)\)\.")
 
 
@@ -68,36 +77,39 @@ def run_both(cluster: SlurmCluster, on_slurm: Path, local: Path) -> str:
 
 
 def check_jobs_went_through_slurm(cluster: SlurmCluster, workdir: Path, output: str) -> None:
-    submitted = {}  # rule -> (SLURM job id, log file the executor announced)
+    submitted = []  # (rule, SLURM job id, log file the executor announced)
     for slurm_id, log in SUBMITTED.findall(output):
         rule = re.search(r"/slurm_logs/rule_(\w+?)/", log).group(1)
-        assert rule not in submitted, f"{rule} submitted twice:\n{output[-3000:]}"
-        submitted[rule] = slurm_id, Path(log)
-    assert set(submitted) == set(SLURM_JOBS), output[-3000:]
+        submitted.append((rule, slurm_id, Path(log)))
+    rules = sorted(rule for rule, _, _ in submitted)
+    assert rules == sorted(r for r, jobs in SLURM_JOBS.items() for _ in jobs), output[-3000:]
     for rule in LOCAL_RULES:
         assert f"localrule {rule}:" in output, output[-3000:]
 
-    for rule, (slurm_id, log) in submitted.items():
+    comments = set()
+    for rule, slurm_id, log in submitted:
         # SLURM knows the job, ran it on its node, in the workflow's directory, to the end
         job = cluster.job(slurm_id)
         assert job.get("JobState") == "COMPLETED", (rule, slurm_id, job)
         assert job["ExitCode"] == "0:0", (rule, job)
         assert job["NodeList"] == cluster.node and job["Partition"] == cluster.partition, job
         assert job["WorkDir"] == str(workdir), job
-        assert job["Comment"] == f"rule_{rule}_wildcards_{SLURM_JOBS[rule]}", job
+        comments.add(job["Comment"])
         assert job["JobName"].startswith("relusv_"), job  # the profile's slurm-jobname-prefix
-        threads = 2 if rule in THREADED else 1
+        threads = PROFILE_THREADS.get(rule, 1)
         assert int(job["CPUs/Task"]) == min(threads, cluster.cpus), (rule, job)
         # and wrote the job's output where --output %j.log said, under its job id
         assert log.is_relative_to(workdir / ".snakemake" / "slurm_logs"), log
         assert log.name == f"{slurm_id}.log" and log.is_file(), log
         assert f"Finished jobid: 0 (Rule: {rule})" in log.read_text(), log
+    assert comments == {f"rule_{rule}_wildcards_{values}" for rule, jobs in SLURM_JOBS.items()
+                        for values in jobs}
 
 
 def check_results_equal(on_slurm: Path, local: Path) -> None:
     for path in SAME_BYTES:
         assert (on_slurm / path).read_bytes() == (local / path).read_bytes(), path
-    training = f"results/training/{NETWORK}"
+    training = f"results/training/{REPLICATE}"
     history = [pd.read_csv(d / training / "history.csv").drop(columns="seconds")
                for d in (on_slurm, local)]
     pd.testing.assert_frame_equal(*history, check_exact=True)

@@ -301,3 +301,19 @@ def test_network_table_replicates_need_distinct_seeds():
         tables.network_table([summary("a", seed=1), summary("a")])
     with pytest.raises(ValueError, match="no training summary"):
         tables.network_table(REPLICATES, networks=["nope"])
+
+
+def test_from_scratch_table_pools_the_replicates_of_the_trained_network():
+    trained = {"cifar10_double": [
+        {"network": "cifar10_double", "seed": s, "widths": [100, 100, 100],
+         "parameters": 636_010, "test_accuracy": acc} for s, acc in ((11, 0.50), (111, 0.54))]}
+    last = tables.from_scratch_table({"cifar10_double": scratch_summary("x")},
+                                     trained=trained).iloc[-1]
+    assert last["runs"] == 2
+    assert last["test_accuracy_mean"] == pytest.approx(0.52)
+    assert last["test_accuracy_std"] == pytest.approx(0.04 / math.sqrt(2))
+    assert (last["test_accuracy_min"], last["test_accuracy_max"]) == pytest.approx((0.50, 0.54))
+    assert last["test_accuracy"] == "0.5200 ± 0.0283"
+    with pytest.raises(TypeError, match="list of dicts"):
+        tables.from_scratch_table({"cifar10_double": scratch_summary("x")},
+                                  trained={"cifar10_double": [0.5]})

@@ -135,3 +135,20 @@ def test_the_replicates_table_of_the_claims_is_a_tidy_table():
     assert {"claim", "network", "seed", "quantity", "value"} <= set(table.required)
     with pytest.raises(ValueError, match=r"df is missing columns \['value'\]"):
         table.check(table.empty().drop(columns=["value"]), "df")
+
+
+def test_replicate_tables_carry_their_seed_and_read_back_as_one_frame(tmp_path):
+    frame = pd.DataFrame({"network": ["a", "a"], "layer": [1, 2], "bound": [0.5, 0.25]})
+    seeded = tidy.with_seed(frame, "7")
+    assert list(seeded.columns) == ["network", "seed", "layer", "bound"]
+    assert seeded["seed"].tolist() == [7, 7] and "seed" not in frame.columns
+    assert tidy.with_seed(seeded, 8)["seed"].tolist() == [8, 8]  # replaced, not duplicated
+    paths = []
+    for seed in (7, 8):
+        paths.append(tmp_path / f"seed{seed}.csv")
+        tidy.with_seed(frame, seed).to_csv(paths[-1], index=False)
+    both = tidy.read_replicates(paths)
+    assert both["seed"].tolist() == [7, 7, 8, 8] and tidy.replicate_seeds(both) == [7, 8]
+    pd.testing.assert_frame_equal(tidy.read_replicates(str(paths[0])), tidy.with_seed(frame, 7))
+    with pytest.raises(ValueError, match="at least one"):
+        tidy.read_replicates([])

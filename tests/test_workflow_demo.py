@@ -5,6 +5,7 @@ pytest-xdist worker (``make test`` distributes by file) while other files use th
 """
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -20,21 +21,51 @@ pytestmark = pytest.mark.slow
 DEMO = demo_config()
 FIGURE_PANELS = {"fig1_relu_layer": 2, "fig2_random_layers": 4,
                  "fig3_relu_singular_values": 4, "fig4_gaussian_mean_width": 2,
-                 "appendix/wine_16": 3, "fig5_harmonic_pruning": 2, "pruning_baselines": 2}
-NETWORKS = ["breast_cancer_16", "digits_32", "wine_16"]
-PRUNED = ["digits_double", "breast_cancer_double"]
+                 "appendix/wine_16": 3, "fig5_harmonic_pruning": 1, "pruning_baselines": 1}
+#: The demo's replicates: the figure networks and the pruned network under two seeds each.
+SEEDS = {"breast_cancer_16": [2, 102], "digits_32": [1, 101], "wine_16": [3]}
+PRUNED_SEEDS = {"digits_double": [11, 111]}
+NETWORKS = list(SEEDS)
+PRUNED = list(PRUNED_SEEDS)
+REPLICATES = [(n, s) for n, seeds in SEEDS.items() for s in seeds]
+PRUNED_REPLICATES = [(n, s) for n, seeds in PRUNED_SEEDS.items() for s in seeds]
+
+
+def seeded(columns):
+    """A per-replicate table's columns: the tidy table's, with ``seed`` after ``network``."""
+    columns = list(columns)
+    return [*columns[:1], "seed", *columns[1:]]
+
+
 CSV_COLUMNS = {
     "results/random_layers/bounds.csv": list(tidy.RANDOM_LAYERS.columns),
-    **{f"results/bounds/{n}.csv": list(tidy.BOUNDS.columns) for n in NETWORKS},
-    **{f"results/widths/{n}.csv": list(tidy.WIDTHS.columns) for n in NETWORKS},
-    **{f"results/widths/{n}_paired.csv": list(tidy.WIDTH_DIFFERENCES.columns) for n in NETWORKS},
-    **{f"results/pruning/{n}/harmonic_pruning.csv": "pruning" for n in PRUNED},
-    **{f"results/pruning/{n}/baselines.csv": list(tidy.BASELINES.columns) for n in PRUNED},
+    **{f"results/bounds/{n}/seed{s}.csv": seeded(tidy.BOUNDS.columns) for n, s in REPLICATES},
+    **{f"results/widths/{n}/seed{s}.csv": seeded(tidy.WIDTHS.columns) for n, s in REPLICATES},
+    **{f"results/widths/{n}/seed{s}_paired.csv": seeded(tidy.WIDTH_DIFFERENCES.columns)
+       for n, s in REPLICATES},
+    **{f"results/pruning/{n}/seed{s}/harmonic_pruning.csv": "pruning"
+       for n, s in PRUNED_REPLICATES},
+    **{f"results/pruning/{n}/seed{s}/baselines.csv": seeded(tidy.BASELINES.columns)
+       for n, s in PRUNED_REPLICATES},
     "figures/tables/table1.csv": None,
     "figures/tables/networks.csv": None,
     "figures/tables/parameters.csv": None,
     "figures/tables/from_scratch.csv": "from_scratch",
+    "figures/tables/replicates.csv": "replicates",
 }
+
+
+def job_stats(output: str) -> dict[str, int]:
+    """The job counts by rule in Snakemake's "Job stats" table of ``output``."""
+    counts = {}
+    lines = output.splitlines()
+    if "Job stats:" in lines:
+        for line in lines[lines.index("Job stats:") + 3:]:
+            parts = line.split()
+            if len(parts) != 2 or not parts[1].isdigit():
+                break
+            counts[parts[0]] = int(parts[1])
+    return counts
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +79,7 @@ def demo_run(tmp_path_factory):
 def dry_run_jobs(workdir, *args, config=DEMO):
     """The job counts a dry run would execute, by rule."""
     result = run_snakemake("-n", "--cores", "2", *config, "--directory", str(workdir), *args)
-    counts = {}
-    lines = result.stdout.splitlines()
-    if "Job stats:" in lines:
-        for line in lines[lines.index("Job stats:") + 3:]:
-            parts = line.split()
-            if len(parts) != 2 or not parts[1].isdigit():
-                break
-            counts[parts[0]] = int(parts[1])
-    return counts
+    return job_stats(result.stdout)
 
 
 @pytest.mark.parametrize("figure, panels", FIGURE_PANELS.items())
@@ -82,6 +105,9 @@ def test_result_tables_have_their_columns_and_no_nan(demo_run, path, columns):
         assert set(tidy.PRUNING.columns) <= set(frame.columns)
         frame = frame[["iteration", "rank_1", "rank_2", "rank_3", "parameters", "val_accuracy",
                        "test_accuracy", "retrained"]]
+    elif columns == "replicates":  # layer/subset are empty where a quantity has none
+        assert list(frame.columns) == list(tidy.REPLICATES.columns)
+        frame = frame[["seed"]]
     elif columns == "from_scratch":  # the spread of a single run (the pruned network) is NaN
         assert frame.loc[frame["test_accuracy_std"].isna(), "runs"].eq(1).all()
         frame = frame.drop(columns="test_accuracy_std")
@@ -90,6 +116,22 @@ def test_result_tables_have_their_columns_and_no_nan(demo_run, path, columns):
     numeric = frame.select_dtypes("number")
     assert not numeric.isna().any().any(), f"{path} has NaN"
     assert (workdir / (path + ".provenance.json")).exists()
+    if "/seed" in path:  # a replicate's table names its seed in every row
+        assert frame["seed"].eq(int(path.split("/seed")[1].split("/")[0].split("_")[0]
+                                    .removesuffix(".csv"))).all()
+
+
+@pytest.mark.parametrize("figure, bands, lines", [
+    ("fig3_relu_singular_values", True, 0), ("fig4_gaussian_mean_width", True, 0),
+    ("appendix/wine_16", False, 0), ("fig5_harmonic_pruning", False, 2)])
+def test_replicates_are_drawn_with_their_band(demo_run, figure, bands, lines):
+    """Two replicates: Figures 3 and 4 draw the mean with min-max bands; Figure 5 one accuracy
+    line per replicate; the single-replicate appendix network none (the counts the figure rule
+    wrote into the PNG, see relusv.plotting.count_replicate_artists)."""
+    workdir, _ = demo_run
+    with Image.open(workdir / "figures" / f"{figure}.png") as image:
+        assert (int(image.info["Replicate bands"]) > 0) is bands
+        assert int(image.info["Replicate lines"]) == lines
 
 
 def test_tables_in_three_formats(demo_run):
@@ -99,18 +141,23 @@ def test_tables_in_three_formats(demo_run):
             assert (workdir / "figures" / "tables" / f"{table}.{ext}").stat().st_size > 0
     table1 = pd.read_csv(workdir / "figures/tables/table1.csv")
     assert list(table1["network"]) == ["digits_32", "breast_cancer_16"]
+    assert list(table1["replicates"]) == [2, 2]  # mean ± SD over two seeds each
     parameters = pd.read_csv(workdir / "figures/tables/parameters.csv")
     assert sorted(parameters["CIFAR-10"]) == [61206, 61799, 328510]
 
 
 def test_harmonic_pruning_runs_to_zero_one_rank_at_a_time(demo_run):
     workdir, _ = demo_run
-    for network in PRUNED:
-        frame = pd.read_csv(workdir / f"results/pruning/{network}/harmonic_pruning.csv")
+    for network, seed in PRUNED_REPLICATES:
+        replicate = workdir / f"results/pruning/{network}/seed{seed}"
+        frame = pd.read_csv(replicate / "harmonic_pruning.csv")
         ranks = frame[[c for c in frame.columns if c.startswith("rank_")]].to_numpy()
         assert (ranks[-1] == 0).all()
         assert (ranks[:-1].sum(axis=1) - ranks[1:].sum(axis=1) == 1).all()
-        assert not (workdir / f"results/pruning/{network}/pruning_resume").exists()
+        assert not (replicate / "pruning_resume").exists()
+    first, second = (pd.read_csv(workdir / f"results/pruning/{n}/seed{s}/harmonic_pruning.csv")
+                     for n, s in PRUNED_REPLICATES)
+    assert not first["test_accuracy"].equals(second["test_accuracy"])  # two real replicates
 
 
 def test_claims_report_every_claim(demo_run):
@@ -119,30 +166,66 @@ def test_claims_report_every_claim(demo_run):
     assert [c["id"] for c in claims] == [f"C{i}" for i in range(1, 9)]
     assert next(c for c in claims if c["id"] == "C7")["holds"] is True  # exact arithmetic
     for claim in claims:
-        assert claim["holds"] in (True, False, None)
+        assert claim["holds"] in (True, False, None, "mixed")
         assert claim["measured"]
     markdown = (workdir / "figures/claims.md").read_text()
     for claim in claims:
         assert claim["id"] in markdown
 
 
+@pytest.mark.parametrize("claim_id, replicates", [
+    ("C2", len(REPLICATES)), ("C3", len(REPLICATES)), ("C4", len(REPLICATES)),
+    ("C5", len(REPLICATES)), ("C6", len(PRUNED_REPLICATES))])
+def test_claims_count_their_replicates(demo_run, claim_id, replicates):
+    """C2-C6 are judged per replicate: ``replicates`` counts every replicate (measurable or
+    not), the verdict is True / False / "mixed" as the counts say, the report says k of n."""
+    workdir, _ = demo_run
+    claims = {c["id"]: c for c in json.loads((workdir / "results/claims.json").read_text())}
+    claim = claims[claim_id]
+    counts = claim["replicates"]
+    assert counts["of"] + counts["not_measurable"] == replicates
+    per_seed = claim["measured"]["replicates"]
+    assert len(per_seed) == replicates
+    verdicts = [entry["holds"] for entry in per_seed.values() if entry["holds"] is not None]
+    assert counts["holds"] == sum(v is True for v in verdicts) and counts["of"] == len(verdicts)
+    expected = (None if not verdicts else True if all(verdicts) else
+                False if not any(verdicts) else "mixed")
+    assert claim["holds"] == expected
+    markdown = (workdir / "figures/claims.md").read_text()
+    assert f"{counts['holds']} of {counts['of']} seeds" in markdown
+    table = pd.read_csv(workdir / "figures/tables/replicates.csv")
+    rows = table[table["claim"] == claim_id]
+    assert set(zip(rows["network"], rows["seed"], strict=True)) <= set(
+        REPLICATES if claim_id != "C6" else PRUNED_REPLICATES)
+    assert len(rows) > 0
+
+
 def test_provenance_names_commit_seeds_and_versions(demo_run):
     workdir, _ = demo_run
-    record = json.loads(
-        (workdir / "results/bounds/digits_32.csv.provenance.json").read_text())
-    assert record["rule"] == "relu_singular_value_bounds"
+    record = json.loads((workdir / "results/bounds/digits_32/seed1/correct_layer2.csv"
+                         ".provenance.json").read_text())
+    assert record["rule"] == "relu_singular_value_bounds_part"
+    assert record["wildcards"] == {"network": "digits_32", "seed": "1", "subset": "correct",
+                                   "layer": "2"}
     assert record["params"]["steps"] == 200 and "seed" not in record["params"]  # deterministic
-    assert record["packages"]["tensorflow"] and record["packages"]["numpy"]
-    assert record["git_commit"]
-    widths = json.loads((workdir / "results/widths/digits_32.csv.provenance.json").read_text())
+    assert record["packages"]["numpy"] and record["git_commit"]
+    gathered = json.loads(
+        (workdir / "results/bounds/digits_32/seed1.csv.provenance.json").read_text())
+    assert gathered["rule"] == "relu_singular_value_bounds"
+    widths = json.loads(
+        (workdir / "results/widths/digits_32/seed101.csv.provenance.json").read_text())
     assert widths["params"]["seed"] == 0 and widths["params"]["n_draws"] == 100
+    training = json.loads((workdir / "results/training/digits_32/seed101/summary.json"
+                           ".provenance.json").read_text())
+    assert training["params"]["network"]["seed"] == 101  # the replicate's own seed
 
 
 def test_checkpoints_cover_every_epoch(demo_run):
     workdir, _ = demo_run
-    checkpoints = sorted((workdir / "results/training/digits_32/checkpoints").glob("epoch_*"))
+    checkpoints = sorted((workdir / "results/training/digits_32/seed1/checkpoints")
+                         .glob("epoch_*.weights.h5"))
     assert [p.name for p in checkpoints] == [f"epoch_{e:03d}.weights.h5" for e in range(13)]
-    widths = pd.read_csv(workdir / "results/widths/digits_32.csv")
+    widths = pd.read_csv(workdir / "results/widths/digits_32/seed1.csv")
     assert sorted(widths["epoch"].unique()) == list(range(13))
 
 
@@ -155,14 +238,16 @@ def test_second_invocation_has_nothing_to_do(demo_run):
 def test_workflow_benchmarks_summarise_every_job_of_the_run(demo_run):
     """The target ``workflow_benchmarks`` reruns nothing and reads one benchmark file per job
     that ``all`` ran: its job list and the files on disk agree, rule by rule."""
-    workdir, _ = demo_run
+    workdir, result = demo_run
     assert dry_run_jobs(workdir, "workflow_benchmarks") == {"workflow_benchmarks": 1, "total": 1}
+    ran = job_stats(result.stdout + result.stderr)
+    assert ran, "the demo run printed no job stats"
     run_snakemake("--cores", "1", *DEMO, "--directory", str(workdir), "workflow_benchmarks")
     summary = workdir / "results/benchmarks/summary"
     jobs = pd.read_csv(summary / "jobs.csv")
     on_disk = [p for p in (workdir / "results/benchmarks").rglob("*.tsv")
                if summary not in p.parents]
-    assert len(jobs) == len(on_disk) == 38
+    assert len(jobs) == len(on_disk) == ran["total"] - ran["all"]
     assert not jobs.duplicated(["rule", "job"]).any()
     assert (jobs["seconds"] > 0).all()
     # Snakemake samples memory about once a second: only jobs shorter than a few samples may
@@ -192,13 +277,13 @@ def test_plot_parameter_change_reruns_only_plotting(demo_run, tmp_path):
 def test_forcerun_widths_does_not_retrain(demo_run):
     workdir, _ = demo_run
     jobs = dry_run_jobs(workdir, "--forcerun", "gaussian_mean_widths")
-    assert jobs.get("gaussian_mean_widths") == 3
+    assert jobs.get("gaussian_mean_widths") == len(REPLICATES)
     assert "trained_network" not in jobs and "relu_singular_value_bounds" not in jobs
 
 
 def test_single_figure_target_builds_only_what_it_needs(demo_run, tmp_path):
     jobs = dry_run_jobs(tmp_path, "figures/fig4_gaussian_mean_width.pdf")
-    assert jobs["trained_network"] == 2  # the two figure networks only
+    assert jobs["trained_network"] == 4  # the two figure networks' two replicates only
     assert "relu_singular_value_bounds" not in jobs and "random_layer_bounds" not in jobs
 
 
@@ -212,15 +297,35 @@ def test_identical_results_in_a_second_directory(demo_run, tmp_path):
     workdir, _ = demo_run
     for path in ("results/data", "resources"):
         shutil.copytree(workdir / path, tmp_path / path)
-    compared = ["results/bounds/digits_32.csv", "results/widths/digits_32.csv",
-                "results/training/digits_32/history.csv", "results/random_layers/bounds.csv",
-                "results/pruning/breast_cancer_double/harmonic_pruning.csv"]
+    compared = ["results/bounds/digits_32/seed101.csv", "results/widths/digits_32/seed101.csv",
+                "results/training/digits_32/seed101/history.csv",
+                "results/random_layers/bounds.csv",
+                "results/pruning/digits_double/seed111/harmonic_pruning.csv"]
     run_snakemake("--cores", "2", *DEMO, "--directory", str(tmp_path), *compared)
     for path in compared:
         first, second = (pd.read_csv(d / path) for d in (workdir, tmp_path))
         timing = [c for c in first.columns if "seconds" in c]
         pd.testing.assert_frame_equal(first.drop(columns=timing), second.drop(columns=timing),
                                       check_exact=True)
-    points = [np.load(d / "results/subsets/digits_32.npz")["x_correct"]
+    points = [np.load(d / "results/subsets/digits_32/seed101.npz")["x_correct"]
               for d in (workdir, tmp_path)]
     np.testing.assert_array_equal(*points)
+
+
+def test_adding_a_seed_computes_only_the_new_replicate(demo_run, tmp_path):
+    """A third seed for digits_32: the dry run schedules that replicate's training, subsets,
+    bounds and widths and what gathers them (figures, tables, claims), nothing of the others."""
+    workdir, _ = demo_run
+    override = write_override(tmp_path / "seed.yaml",
+                              {"networks": {"digits_32": {"seed": [1, 101, 7]}}})
+    result = run_snakemake("-n", "--cores", "2", *demo_config(override), "--directory",
+                           str(workdir))
+    jobs = job_stats(result.stdout)
+    per_replicate = {"trained_network": 1, "classified_subsets": 1, "gaussian_mean_widths": 1,
+                     "relu_singular_value_bounds": 1, "relu_singular_value_bounds_part": 6}
+    assert {rule: jobs.get(rule) for rule in per_replicate} == per_replicate
+    assert set(jobs) - set(per_replicate) <= {
+        "all", "total", "fig3_relu_singular_values", "fig4_gaussian_mean_width", "claims",
+        "training_tables", "replicates_table"}, jobs
+    replicates = set(re.findall(r"network=(\w+), seed=(\d+)", result.stdout))
+    assert replicates == {("digits_32", "7")}, replicates

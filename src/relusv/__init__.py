@@ -21,8 +21,10 @@ network or of random layers as tidy DataFrames), :mod:`relusv.tidy` (every tidy 
 and the one frame check), :mod:`relusv.paper` (the paper's claims, numbers and architectures),
 :mod:`relusv.plotting`, :mod:`relusv.tables`, :mod:`relusv.claims` (figures, tables and the
 claims report), :mod:`relusv.files` (atomic writes), :mod:`relusv.provenance` (sidecars),
-:mod:`relusv.rules` (a rule script's glue), :mod:`relusv.config` (cross-key config checks) and
-:mod:`relusv.workflow_benchmarks` (the workflow's jobs, their time and memory, estimates).
+:mod:`relusv.rules` (a rule script's glue), :mod:`relusv.config` (cross-key config checks and
+replicates), :mod:`relusv.workflow_benchmarks` (the workflow's jobs, their time and memory,
+estimates) and :mod:`relusv.workflow_schedule` (the job graph Snakemake plans, simulated runs on
+N cores: makespan, critical path).
 """
 
 __version__ = "0.1.0"

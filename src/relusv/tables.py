@@ -337,10 +337,11 @@ def from_scratch_table(summaries: Mapping[str, pd.DataFrame],
         from_scratch_comparison`): ``architecture, parameters, runs, test_accuracy_mean,
         test_accuracy_std, test_accuracy_min, test_accuracy_max`` (a ``network`` column, if any,
         is ignored: the dict key names the network).
-    trained : dict of network name -> dict, optional
+    trained : dict of network name -> dict or list of dicts, optional
         Training summaries of the double-layer networks that were pruned (``widths``,
-        ``parameters``, ``test_accuracy``): each adds a row after its network's architectures,
-        named ``"double (w_1, ...) full rank, the network pruned"`` with one run, so the table
+        ``parameters``, ``test_accuracy``), one per replicate: each network adds a row after its
+        architectures, named ``"double (w_1, ...) full rank, the network pruned"`` with one run
+        per replicate (mean ± SD over them), so the table
         shows the paper's third number (~52 % on CIFAR-10) beside the networks trained from
         scratch.
 
@@ -361,22 +362,27 @@ def from_scratch_table(summaries: Mapping[str, pd.DataFrame],
             row["test_accuracy"] = _mean_pm_std(record["test_accuracy_mean"],
                                                 record["test_accuracy_std"])
             rows.append(row)
-        summary = (trained or {}).get(network)
-        if summary is not None:
-            if not isinstance(summary, Mapping):
-                raise TypeError(f"trained[{network!r}] must be a dict, "
-                                f"got {type(summary).__name__}")
-            accuracy = pd.to_numeric(summary.get("test_accuracy"), errors="coerce")
+        replicates = (trained or {}).get(network)
+        if replicates is not None:
+            replicates = [replicates] if isinstance(replicates, Mapping) else list(replicates)
+            for summary in replicates:
+                if not isinstance(summary, Mapping):
+                    raise TypeError(f"trained[{network!r}] must be a dict or a list of dicts, "
+                                    f"got {type(summary).__name__}")
+            accuracies = pd.to_numeric(pd.Series([s.get("test_accuracy") for s in replicates],
+                                                 dtype=object), errors="coerce")
+            std = accuracies.std(ddof=1) if len(accuracies) > 1 else float("nan")
             rows.append({
                 "network": str(network),
-                "architecture": _trained_name(summary),
-                "parameters": summary.get("parameters"),
-                "runs": 1,
-                "test_accuracy": _mean_pm_std(accuracy, None),
-                "test_accuracy_mean": accuracy,
-                "test_accuracy_std": float("nan"),
-                "test_accuracy_min": accuracy,
-                "test_accuracy_max": accuracy,
+                "architecture": _trained_name(replicates[0]),
+                "parameters": replicates[0].get("parameters"),
+                "runs": len(replicates),
+                "test_accuracy": _mean_pm_std(accuracies.mean(),
+                                              std if len(accuracies) > 1 else None),
+                "test_accuracy_mean": accuracies.mean(),
+                "test_accuracy_std": std,
+                "test_accuracy_min": accuracies.min(),
+                "test_accuracy_max": accuracies.max(),
             })
     table = pd.DataFrame(rows, columns=list(FROM_SCRATCH_TABLE.columns))
     for column in ("parameters", "runs"):

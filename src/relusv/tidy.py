@@ -12,6 +12,7 @@ TensorFlow.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -312,7 +313,31 @@ def replicate_seeds(df: pd.DataFrame) -> list:
     return sorted(pd.unique(df["seed"].dropna()))
 
 
-__all__ += ["NETWORKS_REPLICATES", "replicate_seeds"]
+def with_seed(df: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """``df`` with an integer ``seed`` column (its replicate) right after ``network``.
+
+    Every per-replicate table the workflow writes carries it, so that the tables of several
+    replicates concatenate into one frame that :func:`replicate_seeds` splits again.
+    """
+    out = df.drop(columns="seed", errors="ignore")
+    position = out.columns.get_loc("network") + 1 if "network" in out.columns else 0
+    out.insert(position, "seed", int(seed))
+    return out
+
+
+def read_replicates(paths) -> pd.DataFrame:
+    """The CSV tables of one network's replicates (one path, or a list) as one frame.
+
+    Each table carries its replicate's ``seed`` column (:func:`with_seed`); the rows stay in
+    the order of ``paths``, then of each file.
+    """
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if not paths:
+        raise ValueError("read_replicates needs at least one table")
+    return pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
+
+
+__all__ += ["NETWORKS_REPLICATES", "read_replicates", "replicate_seeds", "with_seed"]
 
 
 # Claims over replicates (appended): the numbers each replicate's verdict rests on.

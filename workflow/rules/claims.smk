@@ -5,20 +5,22 @@
 rule claims:
     input:
         random_layers=rules.random_layer_bounds.output.bounds,
-        bounds=expand("results/bounds/{network}.csv", network=NETWORKS),
-        widths=expand("results/widths/{network}.csv", network=NETWORKS),
-        width_differences=expand("results/widths/{network}_paired.csv", network=NETWORKS),
-        subsets=expand("results/subsets/{network}.json", network=NETWORKS),
-        pruning=expand("results/pruning/{pruned}/harmonic_pruning.csv", pruned=PRUNED_NETWORKS),
+        bounds=all_replicates("results/bounds/{network}/seed{seed}.csv"),
+        widths=all_replicates("results/widths/{network}/seed{seed}.csv"),
+        width_differences=all_replicates("results/widths/{network}/seed{seed}_paired.csv"),
+        subsets=all_replicates("results/subsets/{network}/seed{seed}.json"),
+        pruning=all_pruned_replicates("results/pruning/{pruned}/seed{seed}/harmonic_pruning.csv"),
         from_scratch=expand("results/pruning/{pruned}/from_scratch_summary.csv",
                             pruned=PRUNED_NETWORKS),
-        pruned_summaries=expand("results/pruning/{pruned}/summary.json", pruned=PRUNED_NETWORKS),
+        pruned_summaries=all_pruned_replicates("results/pruning/{pruned}/seed{seed}/summary.json"),
     output:
         json="results/claims.json",
         markdown=report("figures/claims.md", caption="../report/claims.rst", category="Claims"),
     params:
-        networks=NETWORKS,
-        pruned_networks=PRUNED_NETWORKS,
+        # the network of each replicate's file above, in the same order
+        networks=[name for name, seed in NETWORK_REPLICATES],
+        pruned_networks=[name for name, seed in PRUNED_REPLICATES],
+        from_scratch_networks=PRUNED_NETWORKS,
     log:
         "logs/claims/claims.log",
     benchmark:
@@ -30,3 +32,27 @@ rule claims:
         **LIGHT_RESOURCES,
     script:
         "../../scripts/claims.py"
+
+
+# Replicates: per claim C2-C6 and replicate, the number its verdict rests on (e.g. the paired
+# width difference over its standard error per layer), so the spread over seeds is visible.
+
+
+rule replicates_table:
+    input:
+        claims=rules.claims.output.json,
+    output:
+        table=report("figures/tables/replicates.csv", caption="../report/replicates_table.rst",
+                     category="Claims"),
+        other=multiext("figures/tables/replicates", ".md", ".tex"),
+    log:
+        "logs/claims/replicates_table.log",
+    benchmark:
+        "results/benchmarks/claims/replicates_table.tsv"
+    conda:
+        "../../environment.yml"
+    threads: LIGHT_THREADS
+    resources:
+        **LIGHT_RESOURCES,
+    script:
+        "../../scripts/replicates_table.py"

@@ -3,7 +3,17 @@ import os
 
 from snakemake.utils import validate
 
-from relusv.config import check_config, trace_config
+from relusv.config import (
+    bounds_jobs,
+    bounds_rank_part,
+    check_config,
+    network_replicates,
+    network_seeds,
+    replicate_entry,
+    trace_config,
+)
+from relusv.from_scratch import architecture_at
+from relusv.tidy import SUBSETS
 from relusv.workflow_benchmarks import planned_jobs
 
 
@@ -41,9 +51,83 @@ DATASETS = sorted(
 
 
 wildcard_constraints:
+    seed=r"\d+",
     network="|".join(NETWORKS),
     dataset="|".join(DATASETS),
     pruned="|".join(PRUNED_NETWORKS) or "(?!)",
+
+
+# Replicates: every network is trained, analysed and pruned once per seed of its config entry
+# (`seed: 3` or `seed: [1, 2, 3]`); a replicate's files are under .../{network}/seed{seed}.
+NETWORK_REPLICATES = network_replicates(config["networks"], NETWORKS)
+PRUNED_REPLICATES = network_replicates(config["pruning"]["networks"])
+
+
+def network_replicate(wildcards):
+    """The config entry of network replicate ``({network}, {seed})``, with its one seed."""
+    return replicate_entry(config["networks"], wildcards.network, wildcards.seed, "networks")
+
+
+def replicate_outputs(pattern, names, networks=None, wildcard="network"):
+    """Input function: ``pattern`` formatted for every replicate of ``names``, by name.
+
+    ``networks`` is the config section of the names (default: ``networks``); each name maps to
+    the list of its replicates' paths, in the order of its seeds.
+    """
+    networks = config["networks"] if networks is None else networks
+    return {name: [pattern.format(**{wildcard: name}, seed=seed)
+                   for seed in network_seeds(networks[name])] for name in names}
+
+
+def replicates_of(pattern):
+    """Input function for a ``{network}`` wildcard: the paths of that network's replicates."""
+    return lambda wildcards: replicate_outputs(pattern, [wildcards.network])[wildcards.network]
+
+
+def pruned_replicate_outputs(pattern):
+    """Input function: ``pattern`` formatted for every replicate of every network to prune."""
+    return replicate_outputs(pattern, PRUNED_NETWORKS, config["pruning"]["networks"], "pruned")
+
+
+def all_replicates(pattern, names=None):
+    """Every network replicate's path of ``pattern`` as one list (network order, then seeds)."""
+    return [path for paths in replicate_outputs(pattern, NETWORKS if names is None else names)
+            .values() for path in paths]
+
+
+def all_pruned_replicates(pattern):
+    """Every pruned network replicate's path of ``pattern`` as one list."""
+    return [path for paths in pruned_replicate_outputs(pattern).values() for path in paths]
+
+
+def from_scratch_architecture(wildcards):
+    """The from-scratch architecture ``{architecture}`` (an index into the config's list)."""
+    return architecture_at(config["pruning"]["from_scratch"]["architectures"],
+                           int(wildcards.architecture))
+
+
+def from_scratch_runs(wildcards):
+    """Every (architecture, seed) run of the from-scratch comparison of ``{pruned}``, in order."""
+    from_scratch = config["pruning"]["from_scratch"]
+    return [f"results/pruning/{wildcards.pruned}/from_scratch/"
+            f"architecture{index}_seed{seed}.csv"
+            for index in range(len(from_scratch["architectures"]))
+            for seed in from_scratch["seeds"]]
+
+
+def bounds_parts(wildcards):
+    """The bounds jobs of replicate ``({network}, {seed})``: per subset, per hidden layer, per
+    part of its ranks (relusv.config.bounds_jobs)."""
+    entry = config["networks"][wildcards.network]
+    return [f"results/bounds/{wildcards.network}/seed{wildcards.seed}/"
+            f"{subset}_layer{layer}_part{part}.csv" for subset in SUBSETS
+            for layer, part in bounds_jobs(entry, config["bounds"]["ranks_per_job"])]
+
+
+def bounds_rank_part_of(wildcards):
+    """``rank_part`` of bounds job ``({layer}, {part})``: None, or (i, n) interleaved ranks."""
+    return bounds_rank_part(config["networks"][wildcards.network], wildcards.layer,
+                            wildcards.part, config["bounds"]["ranks_per_job"])
 
 
 def network_dataset(wildcards):
@@ -52,27 +136,19 @@ def network_dataset(wildcards):
 
 
 def pruned_network(wildcards):
-    """The config entry of the double-layer network ``{pruned}``."""
+    """The config entry of the double-layer network ``{pruned}`` (its ``seed`` as configured)."""
     return config["pruning"]["networks"][wildcards.pruned]
+
+
+def pruned_replicate(wildcards):
+    """The config entry of pruned network replicate ``({pruned}, {seed})``, with its one seed."""
+    return replicate_entry(config["pruning"]["networks"], wildcards.pruned, wildcards.seed,
+                           "pruning.networks")
 
 
 def pruned_network_dataset(wildcards):
     """The prepared data set that a double-layer network is trained and pruned on."""
     return f"results/data/{config['pruning']['networks'][wildcards.pruned]['dataset']}.npz"
-
-
-def pruned_outputs(pattern):
-    """Input function: ``pattern`` formatted for every network to prune, by name."""
-    return {name: pattern.format(pruned=name) for name in PRUNED_NETWORKS}
-
-
-def network_outputs(pattern):
-    """Input function: ``pattern`` formatted for every configured network, by name."""
-    return {name: pattern.format(network=name) for name in NETWORKS}
-
-
-def figure_network_outputs(pattern):
-    return {name: pattern.format(network=name) for name in FIGURE_NETWORKS}
 
 
 def benchmarked_jobs():

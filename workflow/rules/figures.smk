@@ -48,7 +48,8 @@ rule fig2_random_layers:
 
 rule fig3_relu_singular_values:
     input:
-        unpack(lambda wildcards: figure_network_outputs("results/bounds/{network}.csv")),
+        unpack(lambda wildcards: replicate_outputs("results/bounds/{network}/seed{seed}.csv",
+                                                   FIGURE_NETWORKS)),
     output:
         pdf=report("figures/fig3_relu_singular_values.pdf",
                    caption="../report/fig3_relu_singular_values.rst", category="Figures"),
@@ -70,7 +71,8 @@ rule fig3_relu_singular_values:
 
 rule fig4_gaussian_mean_width:
     input:
-        unpack(lambda wildcards: figure_network_outputs("results/widths/{network}.csv")),
+        unpack(lambda wildcards: replicate_outputs("results/widths/{network}/seed{seed}.csv",
+                                                   FIGURE_NETWORKS)),
     output:
         pdf=report("figures/fig4_gaussian_mean_width.pdf",
                    caption="../report/fig4_gaussian_mean_width.rst", category="Figures"),
@@ -92,8 +94,8 @@ rule fig4_gaussian_mean_width:
 
 rule appendix_figure:
     input:
-        bounds="results/bounds/{network}.csv",
-        widths="results/widths/{network}.csv",
+        bounds=replicates_of("results/bounds/{network}/seed{seed}.csv"),
+        widths=replicates_of("results/widths/{network}/seed{seed}.csv"),
     output:
         pdf=report("figures/appendix/{network}.pdf", caption="../report/appendix.rst",
                    category="Appendix A", labels={"network": "{network}"}),
@@ -115,7 +117,8 @@ rule appendix_figure:
 
 rule fig5_harmonic_pruning:
     input:
-        unpack(lambda wildcards: pruned_outputs("results/pruning/{pruned}/harmonic_pruning.csv")),
+        unpack(lambda wildcards: pruned_replicate_outputs(
+            "results/pruning/{pruned}/seed{seed}/harmonic_pruning.csv")),
     output:
         pdf=report("figures/fig5_harmonic_pruning.pdf",
                    caption="../report/fig5_harmonic_pruning.rst", category="Figures"),
@@ -137,7 +140,8 @@ rule fig5_harmonic_pruning:
 
 rule pruning_baselines_figure:
     input:
-        unpack(lambda wildcards: pruned_outputs("results/pruning/{pruned}/baselines.csv")),
+        unpack(lambda wildcards: pruned_replicate_outputs(
+            "results/pruning/{pruned}/seed{seed}/baselines.csv")),
     output:
         pdf=report("figures/pruning_baselines.pdf", caption="../report/pruning_baselines.rst",
                    category="Beyond the paper"),

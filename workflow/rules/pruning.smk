@@ -7,18 +7,19 @@ rule double_layer_network:
     input:
         data=pruned_network_dataset,
     output:
-        model="results/pruning/{pruned}/model.keras",
-        summary="results/pruning/{pruned}/summary.json",
+        model="results/pruning/{pruned}/seed{seed}/model.keras",
+        summary="results/pruning/{pruned}/seed{seed}/summary.json",
     params:
-        network=pruned_network,
-        resume_dir=lambda wildcards: f"results/pruning/{wildcards.pruned}/training_resume",
+        network=pruned_replicate,
+        resume_dir=lambda wildcards: (
+            f"results/pruning/{wildcards.pruned}/seed{wildcards.seed}/training_resume"),
     log:
-        "logs/pruning/double_layer_network_{pruned}.log",
+        "logs/pruning/double_layer_network/{pruned}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/pruning/double_layer_network_{pruned}.tsv"
+        "results/benchmarks/pruning/double_layer_network/{pruned}/seed{seed}.tsv"
     conda:
         "../../environment.yml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=240,
@@ -31,7 +32,7 @@ rule harmonic_pruning:
         data=pruned_network_dataset,
         model=rules.double_layer_network.output.model,
     output:
-        pruning="results/pruning/{pruned}/harmonic_pruning.csv",
+        pruning="results/pruning/{pruned}/seed{seed}/harmonic_pruning.csv",
     params:
         retrain_batches=config["pruning"]["retrain_batches"],
         retrain_batch_size=config["pruning"]["retrain_batch_size"],
@@ -41,14 +42,15 @@ rule harmonic_pruning:
         max_iterations=config["pruning"]["max_iterations"],
         learning_rate=lambda wildcards: pruned_network(wildcards)["learning_rate"],
         seed=config["pruning"]["seed"],
-        state_dir=lambda wildcards: f"results/pruning/{wildcards.pruned}/pruning_resume",
+        state_dir=lambda wildcards: (
+            f"results/pruning/{wildcards.pruned}/seed{wildcards.seed}/pruning_resume"),
     log:
-        "logs/pruning/harmonic_pruning_{pruned}.log",
+        "logs/pruning/harmonic_pruning/{pruned}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/pruning/harmonic_pruning_{pruned}.tsv"
+        "results/benchmarks/pruning/harmonic_pruning/{pruned}/seed{seed}.tsv"
     conda:
         "../../environment.yml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=240,
@@ -62,7 +64,7 @@ rule pruning_baselines:
         model=rules.double_layer_network.output.model,
         pruning=rules.harmonic_pruning.output.pruning,
     output:
-        baselines="results/pruning/{pruned}/baselines.csv",
+        baselines="results/pruning/{pruned}/seed{seed}/baselines.csv",
     params:
         n_budgets=config["pruning"]["baselines"]["n_budgets"],
         svd_mapping=config["pruning"]["baselines"]["svd_mapping"],
@@ -70,12 +72,12 @@ rule pruning_baselines:
         learning_rate=lambda wildcards: pruned_network(wildcards)["learning_rate"],
         seed=config["pruning"]["seed"],
     log:
-        "logs/pruning/pruning_baselines_{pruned}.log",
+        "logs/pruning/pruning_baselines/{pruned}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/pruning/pruning_baselines_{pruned}.tsv"
+        "results/benchmarks/pruning/pruning_baselines/{pruned}/seed{seed}.tsv"
     conda:
         "../../environment.yml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=240,
@@ -83,15 +85,23 @@ rule pruning_baselines:
         "../../scripts/pruning_baselines.py"
 
 
-rule from_scratch_comparison:
+# Claim C8: each (architecture, seed) trained from scratch is its own job, so that they spread
+# over cores and cluster nodes; from_scratch_comparison gathers them in (architecture, seed)
+# order. They depend on the pruned network's config (batch size, learning rate, initialisation),
+# not on its trained replicates.
+
+
+rule from_scratch_run:
+    wildcard_constraints:
+        architecture=r"\d+",
+        fs_seed=r"\d+",
     input:
         data=pruned_network_dataset,
     output:
-        runs="results/pruning/{pruned}/from_scratch_runs.csv",
-        summary="results/pruning/{pruned}/from_scratch_summary.csv",
+        run="results/pruning/{pruned}/from_scratch/architecture{architecture}_seed{fs_seed}.csv",
     params:
-        architectures=config["pruning"]["from_scratch"]["architectures"],
-        seeds=config["pruning"]["from_scratch"]["seeds"],
+        architecture=lambda wildcards: from_scratch_architecture(wildcards),
+        seed=lambda wildcards: int(wildcards.fs_seed),
         max_epochs=config["pruning"]["from_scratch"]["max_epochs"],
         patience=config["pruning"]["from_scratch"]["patience"],
         # trained as the pruned network was: its batch size, learning rate and initialisation
@@ -100,14 +110,33 @@ rule from_scratch_comparison:
         p=lambda wildcards: pruned_network(wildcards)["p"],
         init_target=lambda wildcards: pruned_network(wildcards)["init_target"],
     log:
-        "logs/pruning/from_scratch_comparison_{pruned}.log",
+        "logs/pruning/from_scratch_run/{pruned}/architecture{architecture}_seed{fs_seed}.log",
     benchmark:
-        "results/benchmarks/pruning/from_scratch_comparison_{pruned}.tsv"
+        "results/benchmarks/pruning/from_scratch_run/{pruned}/architecture{architecture}_seed{fs_seed}.tsv"
     conda:
         "../../environment.yml"
-    threads: 2
+    threads: 1
     resources:
-        mem_mb=8000,
-        runtime=480,
+        mem_mb=4000,
+        runtime=60,
+    script:
+        "../../scripts/from_scratch_run.py"
+
+
+rule from_scratch_comparison:
+    input:
+        runs=from_scratch_runs,
+    output:
+        runs="results/pruning/{pruned}/from_scratch_runs.csv",
+        summary="results/pruning/{pruned}/from_scratch_summary.csv",
+    log:
+        "logs/pruning/from_scratch_comparison/{pruned}.log",
+    benchmark:
+        "results/benchmarks/pruning/from_scratch_comparison/{pruned}.tsv"
+    conda:
+        "../../environment.yml"
+    threads: LIGHT_THREADS
+    resources:
+        **LIGHT_RESOURCES,
     script:
         "../../scripts/from_scratch_comparison.py"

@@ -5,19 +5,19 @@
 rule classified_subsets:
     input:
         data=network_dataset,
-        model=rules.trained_network.output.model,
+        weights=rules.trained_network.output.weights,
     output:
-        subsets="results/subsets/{network}.npz",
-        summary="results/subsets/{network}.json",
+        subsets="results/subsets/{network}/seed{seed}.npz",
+        summary="results/subsets/{network}/seed{seed}.json",
     params:
         pool=config["subsets"]["pool"],
         max_size=config["subsets"]["max_size"],
         min_size=config["subsets"]["min_size"],
         seed=config["subsets"]["seed"],
     log:
-        "logs/subsets/{network}.log",
+        "logs/subsets/{network}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/subsets/{network}.tsv"
+        "results/benchmarks/subsets/{network}/seed{seed}.tsv"
     conda:
         "../../environment.yml"
     threads: 1

@@ -4,7 +4,7 @@
 
 rule training_tables:
     input:
-        unpack(lambda wildcards: network_outputs("results/training/{network}/summary.json")),
+        summaries=all_replicates("results/training/{network}/seed{seed}/summary.json"),
     output:
         table1=report("figures/tables/table1.csv", caption="../report/table1.rst",
                       category="Tables"),
@@ -51,7 +51,7 @@ rule from_scratch_table:
     input:
         summaries=expand("results/pruning/{pruned}/from_scratch_summary.csv",
                          pruned=PRUNED_NETWORKS),
-        trained=expand("results/pruning/{pruned}/summary.json", pruned=PRUNED_NETWORKS),
+        trained=all_pruned_replicates("results/pruning/{pruned}/seed{seed}/summary.json"),
     output:
         table=report("figures/tables/from_scratch.csv", caption="../report/from_scratch_table.rst",
                      category="Tables"),

@@ -1,7 +1,8 @@
 # Training: the MLPs of the config (hidden ReLU layers + linear logits, Glorot init, Adam,
 # cross-entropy from logits), with a weights checkpoint at initialisation and after every epoch.
-# A killed run resumes from its last finished epoch (keras BackupAndRestore state under
-# results/training/{network}/resume/, kept outside the outputs so snakemake never deletes it).
+# One job per replicate (network, seed). A killed run resumes from its last finished epoch
+# (keras BackupAndRestore state under results/training/{network}/seed{seed}/resume/, kept
+# outside the outputs so snakemake never deletes it).
 
 
 rule trained_network:
@@ -10,20 +11,22 @@ rule trained_network:
     input:
         data=network_dataset,
     output:
-        model="results/training/{network}/model.keras",
-        history="results/training/{network}/history.csv",
-        summary="results/training/{network}/summary.json",
-        checkpoints=directory("results/training/{network}/checkpoints"),
+        model="results/training/{network}/seed{seed}/model.keras",
+        weights="results/training/{network}/seed{seed}/weights.npz",
+        history="results/training/{network}/seed{seed}/history.csv",
+        summary="results/training/{network}/seed{seed}/summary.json",
+        checkpoints=directory("results/training/{network}/seed{seed}/checkpoints"),
     params:
-        network=lambda wildcards: config["networks"][wildcards.network],
-        resume_dir=lambda wildcards: f"results/training/{wildcards.network}/resume",
+        network=network_replicate,
+        resume_dir=lambda wildcards: (
+            f"results/training/{wildcards.network}/seed{wildcards.seed}/resume"),
     log:
-        "logs/training/{network}.log",
+        "logs/training/{network}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/training/{network}.tsv"
+        "results/benchmarks/training/{network}/seed{seed}.tsv"
     conda:
         "../../environment.yml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=240,
@@ -45,16 +48,18 @@ rule pretrained_network:
         data=network_dataset,
         pretrained=lambda wildcards: config["networks"][wildcards.network]["pretrained"],
     output:
-        model="results/training/{network}/model.keras",
-        history="results/training/{network}/history.csv",
-        summary="results/training/{network}/summary.json",
-        checkpoints=directory("results/training/{network}/checkpoints"),
+        model="results/training/{network}/seed{seed}/model.keras",
+        weights="results/training/{network}/seed{seed}/weights.npz",
+        history="results/training/{network}/seed{seed}/history.csv",
+        summary="results/training/{network}/seed{seed}/summary.json",
+        checkpoints=directory("results/training/{network}/seed{seed}/checkpoints"),
     params:
         dataset=lambda wildcards: config["networks"][wildcards.network]["dataset"],
+        seed=lambda wildcards: network_replicate(wildcards)["seed"],
     log:
-        "logs/training/{network}.log",
+        "logs/training/{network}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/training/{network}.tsv"
+        "results/benchmarks/training/{network}/seed{seed}.tsv"
     conda:
         "../../environment.yml"
     threads: 1

@@ -6,12 +6,11 @@
 rule gaussian_mean_widths:
     input:
         data=network_dataset,
-        model=rules.trained_network.output.model,
         checkpoints=rules.trained_network.output.checkpoints,
         subsets=rules.classified_subsets.output.subsets,
     output:
-        widths="results/widths/{network}.csv",
-        differences="results/widths/{network}_paired.csv",
+        widths="results/widths/{network}/seed{seed}.csv",
+        differences="results/widths/{network}/seed{seed}_paired.csv",
     params:
         n_draws=config["widths"]["n_draws"],
         seed=config["widths"]["seed"],
@@ -20,12 +19,12 @@ rule gaussian_mean_widths:
         reselect=lambda wildcards: (
             config["subsets"] if config["widths"]["split_at"] == "each_checkpoint" else None),
     log:
-        "logs/widths/{network}.log",
+        "logs/widths/{network}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/widths/{network}.tsv"
+        "results/benchmarks/widths/{network}/seed{seed}.tsv"
     conda:
         "../../environment.yml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=60,

@@ -104,10 +104,25 @@ def _check_summaries(summaries) -> dict[str, Mapping]:
         raise TypeError("summaries must be a dict of network name -> training summary dict")
     out = {}
     for name, summary in summaries.items():
+        if isinstance(summary, (list, tuple)) and all(isinstance(s, Mapping) for s in summary):
+            summary = _pooled_summary(summary)
         if summary is not None and not isinstance(summary, Mapping):
-            raise TypeError(f"summaries[{name!r}] must be a dict, got {type(summary).__name__}")
+            raise TypeError(f"summaries[{name!r}] must be a dict or a list of dicts (one per "
+                            f"replicate), got {type(summary).__name__}")
         out[str(name)] = summary or {}
     return out
+
+
+def _pooled_summary(replicates) -> dict:
+    """One training summary for a network's replicates: the first's fields, the test accuracy
+    the mean over replicates, and ``replicates`` their number (C8 reports the trained double
+    network's accuracy; C6 only reads the dataset)."""
+    if not replicates:
+        return {}
+    accuracies = pd.to_numeric(pd.Series([r.get("test_accuracy") for r in replicates],
+                                         dtype=object), errors="coerce")
+    return {**replicates[0], "test_accuracy": _num(accuracies.mean()),
+            "replicates": len(replicates)}
 
 
 def _c6_network(df: pd.DataFrame, threshold: float, rank_fraction: float, max_drop: float):
@@ -389,9 +404,10 @@ def evaluate_pruning_claims(
         From-scratch summaries (:data:`relusv.tidy.FROM_SCRATCH_SUMMARY`): ``architecture,
         parameters, runs, test_accuracy_mean, test_accuracy_std, test_accuracy_min,
         test_accuracy_max`` (``parameters`` optional). None: no summaries.
-    summaries : dict of network -> dict, or None
+    summaries : dict of network -> dict or list of dicts, or None
         Training summaries of the double-layer networks that were pruned (``dataset``,
-        ``test_accuracy``, ...); they say which network is on MNIST / CIFAR-10.
+        ``test_accuracy``, ...), one per network or a list of its replicates' (pooled: the
+        mean test accuracy); they say which network is on MNIST / CIFAR-10.
     threshold : float
         Accuracy below which C6 counts the network as failed (the paper's 50 %).
     rank_fraction : float

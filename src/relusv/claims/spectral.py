@@ -88,7 +88,7 @@ from relusv import tidy
 from relusv._validation import check_nonnegative_real, check_real
 from relusv.claims._common import _claim, _fmt, _fraction, _num
 from relusv.claims.replicates import per_replicate
-from relusv.tidy import SUBSETS
+from relusv.tidy import SUBSETS, replicate_seeds
 
 __all__ = ["evaluate_claims"]
 
@@ -110,10 +110,30 @@ def _subsets_present(df: pd.DataFrame) -> list[str]:
     return [s for s in SUBSETS if s in present]
 
 
+def _replicate_summary(summaries, df: pd.DataFrame | None):
+    """The subsets summary of the replicate whose rows ``df`` holds.
+
+    ``summaries`` is one summary or a list of them, one per replicate, each with its ``seed``.
+    A frame of one seed gets that seed's summary; without a frame (or without one seed in it)
+    a list counts as not measurable if any of its summaries is not (the conservative choice).
+    """
+    if summaries is None or isinstance(summaries, Mapping):
+        return summaries
+    summaries = list(summaries)
+    seeds = replicate_seeds(df) if df is not None else []
+    if len(seeds) == 1:
+        matching = [s for s in summaries if s.get("seed") == seeds[0]]
+        if matching:
+            return matching[0]
+        return summaries[0] if len(summaries) == 1 else None
+    failing = [s for s in summaries if not bool(s.get("measurable", True))]
+    return failing[0] if failing else (summaries[0] if summaries else None)
+
+
 def _measurability(network: str, df: pd.DataFrame | None, subsets: Mapping, table: str):
     """``(measurable, reason)`` for comparing correct with incorrect data of ``network``; with
     ``df`` None only its subsets summary is looked at."""
-    summary = subsets.get(network)
+    summary = _replicate_summary(subsets.get(network), df)
     if summary is not None and not bool(summary.get("measurable", True)):
         reason = summary.get("reason") or "the subsets summary marks this network not measurable"
         return False, str(reason)
@@ -547,9 +567,10 @@ def evaluate_claims(
     widths : dict of network -> DataFrame, or None
         Per-network widths (:data:`relusv.tidy.WIDTHS`): ``network, layer, subset, epoch,
         width, stderr`` (``n_points, n_draws`` optional).
-    subsets : dict of network -> dict, or None
-        Subsets summaries (``measurable``, ``reason``, ...). A network without one counts as
-        measurable when both subsets are present in its table.
+    subsets : dict of network -> dict or list of dicts, or None
+        Subsets summaries (``measurable``, ``reason``, ...), one per replicate (a list, each
+        with its ``seed``) or one for the network. A network without one counts as measurable
+        when both subsets are present in its table.
     width_differences : dict of network -> DataFrame, or None
         Paired width differences (:data:`relusv.tidy.WIDTH_DIFFERENCES`): ``network, layer,
         epoch, difference, stderr`` (``n_draws, n_points`` optional), on which C5 is judged.
@@ -578,8 +599,11 @@ def evaluate_claims(
         allow_empty=True)
     subsets = {str(k): v for k, v in (subsets or {}).items()}
     for name, summary in subsets.items():
-        if not isinstance(summary, Mapping):
-            raise TypeError(f"subsets[{name!r}] must be a dict, got {type(summary).__name__}")
+        replicates = [summary] if isinstance(summary, Mapping) else summary
+        if not isinstance(replicates, (list, tuple)) or not all(
+                isinstance(entry, Mapping) for entry in replicates):
+            raise TypeError(f"subsets[{name!r}] must be a dict or a list of dicts (one per "
+                            f"replicate, each with its 'seed'), got {type(summary).__name__}")
 
     c2_note = (
         "Criterion: per network and subset, the level of a layer's bound curve is its mean bound "

@@ -151,13 +151,26 @@ def count_panels(fig) -> int:
     return count
 
 
+def count_replicate_artists(fig) -> tuple[int, int]:
+    """``(bands, lines)``: the min-max bands over replicates (gid ``band/...``) and the lines of
+    single replicates (gid ``.../seed<s>``) drawn in ``fig``; ``(0, 0)`` for single runs."""
+    bands = lines = 0
+    for artist in fig.findobj():
+        gid = artist.get_gid() or ""
+        bands += gid.startswith("band/")
+        lines += "/seed" in gid
+    return bands, lines
+
+
 def save_figure(fig, pdf_path, png_path, dpi: int = 200) -> int:
     """Save ``fig`` as PDF and PNG atomically, record its panel count, and close it.
 
     Each file is written to a temporary name in its target directory and moved into place with
     :func:`os.replace`, so no half-written figure ever sits under the final name. The number of
     panels (:func:`count_panels`) is stored in the PNG text chunk ``Panels`` and in the PDF's
-    ``Subject`` (``"relusv figure, panels=N"``) and ``Keywords`` (``"panels=N"``).
+    ``Subject`` (``"relusv figure, panels=N"``) and ``Keywords`` (``"panels=N"``); the numbers
+    of replicate bands and lines (:func:`count_replicate_artists`) in the PNG text chunks
+    ``Replicate bands`` and ``Replicate lines``, so a test can see them in the file.
 
     Parameters
     ----------
@@ -178,7 +191,9 @@ def save_figure(fig, pdf_path, png_path, dpi: int = 200) -> int:
         title = fig.get_suptitle() if hasattr(fig, "get_suptitle") else ""
         pdf_meta = {"Subject": f"relusv figure, panels={panels}", "Keywords": f"panels={panels}",
                     "Creator": "relusv.plotting"}
-        png_meta = {"Panels": str(panels), "Software": "relusv.plotting (matplotlib)"}
+        bands, lines = count_replicate_artists(fig)
+        png_meta = {"Panels": str(panels), "Software": "relusv.plotting (matplotlib)",
+                    "Replicate bands": str(bands), "Replicate lines": str(lines)}
         if title:
             pdf_meta["Title"] = png_meta["Title"] = title
         with atomic_path(pdf_path) as tmp_pdf, atomic_path(png_path) as tmp_png:
