@@ -14,9 +14,11 @@ Early stopping (second table): the same layers with the defaults of
 :func:`relusv.analyses.network_bounds` (``EARLY_STOPPING_TOLERANCE`` / ``_PATIENCE`` of
 :mod:`relusv.singular_values`, or ``--tolerance`` / ``--patience``) against the fixed-step run
 (``tolerance=0``, timed again, alternating with the early runs so that both see the same load):
-wall time of each, the relative deviation of the
-early ``bounds`` from the fixed ones (max and mean over ranks; never negative, since a stopped
-rank's bound is that of a fixed-step run of fewer steps) and the Adam steps taken per rank.
+wall time of each; ``work %``, the early run's Adam work relative to the fixed one's (steps taken
+per rank weighted by the optimiser's cost model of that rank's products: what the time ratio is
+on an idle machine, whatever the load); the relative deviation of the early ``bounds`` from the
+fixed ones (max and mean over ranks; never negative, since a stopped rank's bound is that of a
+fixed-step run of fewer steps) and the Adam steps taken per rank.
 ``--trained NAME ...`` adds the hidden layers of the config's networks (``mnist_100``,
 ``cifar10_100``, ``cifar10_300``, ...) trained on the synthetic stand-ins of
 ``benchmarks/standin_data.py`` (``--epochs`` caps the config's epochs; minutes per network),
@@ -239,6 +241,8 @@ def bench_early_stopping(name, W, b, X, *, steps: int | None, tolerance: float, 
     deviation = _relative_deviation(early.bounds, fixed.bounds)
     optimised = fixed.steps_taken > 0
     taken = early.steps_taken[optimised]
+    cost = _rank_costs(W.shape, early.data_rank + (b is not None), X.shape[0],
+                       early.ranks[optimised])
     return {
         "layer": name,
         "N": X.shape[0],
@@ -246,6 +250,7 @@ def bench_early_stopping(name, W, b, X, *, steps: int | None, tolerance: float, 
         "fixed s": statistics.median(fixed_s),
         "early s": statistics.median(early_s),
         "speed-up": statistics.median(fixed_s) / statistics.median(early_s),
+        "work %": 100 * float(np.sum(cost * taken) / max(np.sum(cost * fixed.steps), 1e-300)),
         "max rel dev %": 100 * float(deviation.max()),
         "mean rel dev %": 100 * float(deviation.mean()),
         "ranks > 1 %": int(np.sum(deviation > 0.01)),
@@ -253,6 +258,19 @@ def bench_early_stopping(name, W, b, X, *, steps: int | None, tolerance: float, 
         "stopped early": f"{int(np.sum(taken < fixed.steps))} / {taken.size}",
         "runs": repeats,
     }
+
+
+def _rank_costs(shape, da: int, n_points: int, ranks) -> np.ndarray:
+    """The optimiser's estimated cost of one Adam step of each rank (its bucket's method and
+    size, :func:`relusv._bounds_optimiser._bucket_plan`)."""
+    from relusv._bounds_optimiser import _bucket_plan, _step_cost
+
+    m, n = shape
+    per_rank = {0: _step_cost("factored", 1, m, da, n_points)}
+    for lo, hi, method in _bucket_plan(min(m, n) - 1, m, da, n_points):
+        per_rank.update(dict.fromkeys(range(lo, hi + 1), _step_cost(method, hi + 1, m, da,
+                                                                     n_points)))
+    return np.array([per_rank[int(k)] for k in ranks])
 
 
 def _relative_deviation(early: np.ndarray, fixed: np.ndarray) -> np.ndarray:

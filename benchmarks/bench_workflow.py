@@ -45,6 +45,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from relusv.config import network_seeds
 from relusv.tables import to_markdown
 from relusv.workflow_benchmarks import estimate_jobs, probe_config, rule_table
 from relusv.workflow_schedule import (
@@ -171,6 +172,43 @@ def paper(workroot: Path, threads: dict[str, int]) -> list[dict]:
     return [{"what": "paper probe", "wall_seconds": wall}, *estimate(jobs, config, threads)]
 
 
+#: The MNIST part of the paper config (issue 15's third goal): its MNIST networks, pruned one.
+MNIST_PART = {"networks": ["mnist_100", "mnist_20"], "pruned": ["mnist_double"]}
+
+
+def mnist_part(workroot: Path) -> list[dict]:
+    """Run the MNIST part of the paper config (one replicate of mnist_100, mnist_20 and
+    mnist_double, every from-scratch run) on MNIST-shaped stand-in data; print its wall-clock
+    and per-rule table."""
+    from standin_data import write_standins
+
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    part = copy.deepcopy(config)
+    part["networks"] = {name: {**config["networks"][name],
+                               "seed": network_seeds(config["networks"][name])[0]}
+                        for name in MNIST_PART["networks"]}
+    part["figure_networks"] = list(MNIST_PART["networks"])
+    part["pruning"]["networks"] = {
+        name: {**config["pruning"]["networks"][name],
+               "seed": network_seeds(config["pruning"]["networks"][name])[0]}
+        for name in MNIST_PART["pruned"]}
+    part["data"]["sources"] = write_standins(workroot / "standins", ["mnist"])
+    part["data"]["raw_dir"] = str(workroot / "raw")
+    configfile = workroot / "mnist_part.yaml"
+    configfile.write_text(yaml.safe_dump(part, sort_keys=False))
+    wall = run_workflow(workroot / "mnist_part", configfile)
+    jobs = read_jobs(workroot / "mnist_part")
+    print("### The MNIST part of the paper config\n")
+    print(f"mnist_100, mnist_20 and mnist_double (one replicate each, every from-scratch run) "
+          f"and the jobs without data (Figures 1 and 2, tables, claims) on MNIST-shaped "
+          f"stand-in data: {len(jobs)} jobs in **{_minutes(wall)}** on {CORES} cores (goal: "
+          f"6 min); their seconds sum to {jobs['seconds'].sum():.0f} s.\n")
+    print(to_markdown(rule_table(jobs)))
+    print()
+    return [{"what": "mnist part", "wall_seconds": wall,
+             "job_seconds": float(jobs["seconds"].sum())}]
+
+
 def estimate(jobs: pd.DataFrame, config: dict, threads: dict[str, int]) -> list[dict]:
     """Print the paper's jobs estimated from the probe's ``jobs`` and their simulated runs."""
     estimated = estimate_jobs(jobs, config)
@@ -239,6 +277,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                         help="work in this directory and keep it (default: a temporary one)")
     parser.add_argument("--estimate-only", type=Path, default=None, metavar="JOBS_CSV",
                         help="only estimate the paper from this probe job table (no runs)")
+    parser.add_argument("--mnist-part", action="store_true",
+                        help="only the MNIST part of the paper config on stand-in data")
     parser.add_argument("--threads", nargs="*", default=[], metavar="RULE=N",
                         help="simulate with these rules' threads changed (a what-if)")
     args = parser.parse_args([] if argv is None else argv)
@@ -253,6 +293,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         return estimate(pd.read_csv(args.estimate_only), config, threads)
     with tempfile.TemporaryDirectory(prefix="bench_workflow_") as temporary:
         workroot = args.keep or Path(temporary)
+        if args.mnist_part:
+            return mnist_part(workroot)
         rows = demo(workroot, args.demo_repeats, threads)
         if not args.skip_paper:
             rows += paper(workroot, threads)

@@ -103,10 +103,10 @@ def test_training_killed_at_random_moments_resumes_to_the_same_weights(tmp_path,
 
 
 def test_a_rule_killed_mid_run_is_recomputed_and_nothing_partial_survives(tmp_path, reference):
-    target = "results/bounds/digits_32/seed1/correct_layer3.csv"
-    log = tmp_path / "logs/bounds/digits_32/seed1/correct_layer3.log"
+    target = "results/bounds/digits_32/seed1/correct_layer3_part1.csv"
+    log = tmp_path / "logs/bounds/digits_32/seed1/correct_layer3_part1.log"
     process = start_snakemake(tmp_path, target)
-    killed = kill_when(process, lambda: log.exists() and "layer 2" in log.read_text())
+    killed = kill_when(process, lambda: log.exists() and "bounds of layer 3" in log.read_text())
     assert killed
     assert not (tmp_path / target).exists(), "a killed rule left its output under the final name"
     finish(tmp_path, target)

@@ -32,7 +32,7 @@ TARGETS = [f"results/bounds/{REPLICATE}.csv", f"results/widths/{REPLICATE}.csv"]
 # writes them in the job comment): the bounds go as one job per subset and layer.
 SLURM_JOBS = {"prepared_dataset": ["digits"], "trained_network": [f"{NETWORK}_{SEED}"],
               "classified_subsets": [f"{NETWORK}_{SEED}"],
-              "relu_singular_value_bounds_part": [f"{NETWORK}_{SEED}_{subset}_{layer}"
+              "relu_singular_value_bounds_part": [f"{NETWORK}_{SEED}_{subset}_{layer}_1"
                                                   for subset in ("correct", "incorrect")
                                                   for layer in (1, 2, 3)],
               "relu_singular_value_bounds": [f"{NETWORK}_{SEED}"],

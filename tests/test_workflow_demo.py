@@ -101,6 +101,14 @@ def test_result_tables_have_their_columns_and_no_nan(demo_run, path, columns):
     workdir, _ = demo_run
     frame = pd.read_csv(workdir / path)
     assert len(frame) > 0
+    if "/seed" in path:  # a replicate's table names its seed in every row
+        seed = int(path.split("/seed")[1].split("/")[0].removesuffix(".csv").split("_")[0])
+        assert frame["seed"].eq(seed).all()
+    if path == "figures/tables/networks.csv":  # no spread over a single replicate
+        single = frame["replicates"] == 1
+        spread = [c for c in frame.columns if c.endswith("_std")]
+        assert frame.loc[single, spread].isna().all().all()
+        frame = frame.loc[~single]
     if columns == "pruning":  # iteration 0 has no chosen layer: NaN there is meaningful
         assert set(tidy.PRUNING.columns) <= set(frame.columns)
         frame = frame[["iteration", "rank_1", "rank_2", "rank_3", "parameters", "val_accuracy",
@@ -116,9 +124,6 @@ def test_result_tables_have_their_columns_and_no_nan(demo_run, path, columns):
     numeric = frame.select_dtypes("number")
     assert not numeric.isna().any().any(), f"{path} has NaN"
     assert (workdir / (path + ".provenance.json")).exists()
-    if "/seed" in path:  # a replicate's table names its seed in every row
-        assert frame["seed"].eq(int(path.split("/seed")[1].split("/")[0].split("_")[0]
-                                    .removesuffix(".csv"))).all()
 
 
 @pytest.mark.parametrize("figure, bands, lines", [
@@ -202,11 +207,12 @@ def test_claims_count_their_replicates(demo_run, claim_id, replicates):
 
 def test_provenance_names_commit_seeds_and_versions(demo_run):
     workdir, _ = demo_run
-    record = json.loads((workdir / "results/bounds/digits_32/seed1/correct_layer2.csv"
+    record = json.loads((workdir / "results/bounds/digits_32/seed1/correct_layer2_part1.csv"
                          ".provenance.json").read_text())
     assert record["rule"] == "relu_singular_value_bounds_part"
     assert record["wildcards"] == {"network": "digits_32", "seed": "1", "subset": "correct",
-                                   "layer": "2"}
+                                   "layer": "2", "part": "1"}
+    assert record["params"]["rank_part"] is None  # 32 ranks: one part (bounds.ranks_per_job)
     assert record["params"]["steps"] == 200 and "seed" not in record["params"]  # deterministic
     assert record["packages"]["numpy"] and record["git_commit"]
     gathered = json.loads(
