@@ -210,8 +210,8 @@ def test_provenance_names_commit_seeds_and_versions(demo_run):
     record = json.loads((workdir / "results/bounds/digits_32/seed1/correct_layer2_part1.csv"
                          ".provenance.json").read_text())
     assert record["rule"] == "relu_singular_value_bounds_part"
-    assert record["wildcards"] == {"network": "digits_32", "seed": "1", "subset": "correct",
-                                   "layer": "2", "part": "1"}
+    assert record["params"]["wildcards"] == {"network": "digits_32", "seed": "1",
+                                             "subset": "correct", "layer": "2", "part": "1"}
     assert record["params"]["rank_part"] is None  # 32 ranks: one part (bounds.ranks_per_job)
     assert record["params"]["steps"] == 200 and "seed" not in record["params"]  # deterministic
     assert record["packages"]["numpy"] and record["git_commit"]
