@@ -18,6 +18,7 @@ import numpy as np
 from relusv._validation import as_finite_array, check_choice, check_positive_int
 from relusv.layers import DoubleDense, DoublePProduct, double_dense_factors
 from relusv.parameter_counts import check_widths
+from relusv.weights import spec_orientation
 
 __all__ = [
     "ANALYSABLE_LAYERS",
@@ -201,25 +202,18 @@ def layer_weights(model: keras.Model) -> list[tuple[np.ndarray, np.ndarray]]:
     Returns
     -------
     list of ((m, n) float64 array, (m,) float64 array)
-        ``W`` = the transpose of the Keras kernel (``v @ u`` for a double-layer, multiplied in
-        float64, so its rank is at most ``r`` to float64 precision); ``b`` is zeros for a layer
-        without bias.
+        :func:`relusv.weights.spec_orientation` of each layer: ``W`` = the transpose of the
+        Keras kernel (``v @ u`` for a double-layer, multiplied in float64, so its rank is at
+        most ``r`` to float64 precision); ``b`` is zeros for a layer without bias.
     """
     out = []
     for layer in hidden_layers(model):
         if isinstance(layer, DoubleDense):
-            # The product in float64, so that W has rank <= r up to float64 round-off (a float32
-            # product carries ~1e-7 relative noise that numpy's rank tolerance would count).
-            v = np.asarray(keras.ops.convert_to_numpy(layer.v), dtype=np.float64)
-            u = np.asarray(keras.ops.convert_to_numpy(layer.u), dtype=np.float64)
-            kernel = v @ u
+            kernel = (keras.ops.convert_to_numpy(layer.v), keras.ops.convert_to_numpy(layer.u))
         else:
-            kernel = np.asarray(keras.ops.convert_to_numpy(layer.kernel), dtype=np.float64)
-        if layer.use_bias:
-            bias = np.asarray(keras.ops.convert_to_numpy(layer.bias), dtype=np.float64)
-        else:
-            bias = np.zeros(kernel.shape[1])
-        out.append((kernel.T.copy(), bias))
+            kernel = keras.ops.convert_to_numpy(layer.kernel)
+        bias = keras.ops.convert_to_numpy(layer.bias) if layer.use_bias else None
+        out.append(spec_orientation(kernel, bias))
     return out
 
 

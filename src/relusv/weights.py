@@ -51,6 +51,7 @@ __all__ = [
     "predict_classes_from_weights",
     "predict_logits_from_weights",
     "save_network_weights",
+    "spec_orientation",
 ]
 
 #: Value of the ``format`` entry of a weights file; a reader refuses any other.
@@ -58,6 +59,34 @@ FORMAT = "relusv-network-weights-1"
 
 _ACTIVATIONS = ("relu", "linear")
 _RERUN = "rerun the training rule (snakemake --forcerun trained_network)"
+
+
+def spec_orientation(kernel, bias) -> tuple[np.ndarray, np.ndarray]:
+    """A hidden layer's ``(W, b)`` in SPEC orientation, float64: ``relu(W x + b)`` is its output.
+
+    Parameters
+    ----------
+    kernel : (n, m) array, or a pair ``(v, u)`` of ``(n, r)`` and ``(r, m)`` arrays
+        Keras layout (``x @ kernel``); a pair is a double-layer's factors, whose product
+        ``v @ u`` is taken in float64, so that ``W`` has rank at most ``r`` up to float64
+        round-off (a float32 product carries ~1e-7 relative noise that numpy's rank tolerance
+        would count).
+    bias : (m,) array or None
+        None: a layer without bias (``b`` is zeros).
+
+    Returns
+    -------
+    ((m, n) float64 array, (m,) float64 array)
+        ``W``, the transpose of the kernel (a fresh array), and ``b``.
+    """
+    if isinstance(kernel, tuple):
+        v, u = kernel
+        kernel = np.asarray(v, dtype=np.float64) @ np.asarray(u, dtype=np.float64)
+    else:
+        kernel = np.asarray(kernel, dtype=np.float64)
+    bias = (np.zeros(kernel.shape[1]) if bias is None
+            else np.asarray(bias, dtype=np.float64))
+    return kernel.T.copy(), bias
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,18 +145,11 @@ class LayerWeights:
         return (self.factors[0].shape[0], self.factors[1].shape[1])
 
     def spec_weights(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(W, b)`` in SPEC orientation, float64: ``relu(W x + b)`` is the layer's output.
-
-        ``W`` is the transpose of the kernel; for a double-layer the product ``v @ u`` is taken
-        in float64 (rank at most ``r`` to float64 precision), as
-        :func:`relusv.models.layer_weights` takes it, so the two agree bit for bit.
-        """
-        if self.kernel is not None:
-            kernel = np.asarray(self.kernel, dtype=np.float64)
-        else:
-            v, u = self.factors
-            kernel = np.asarray(v, dtype=np.float64) @ np.asarray(u, dtype=np.float64)
-        return kernel.T.copy(), np.asarray(self.bias, dtype=np.float64)
+        """``(W, b)`` in SPEC orientation, float64: :func:`spec_orientation` of the kernel (or
+        the factors of a double-layer) and the bias, as :func:`relusv.models.layer_weights`
+        takes it for the model, so the two agree bit for bit."""
+        return spec_orientation(self.kernel if self.kernel is not None else self.factors,
+                                self.bias)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """The layer's output for the rows of ``x`` (``(N, n)``), in ``x``'s dtype.

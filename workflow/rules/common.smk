@@ -89,10 +89,9 @@ def pruned_replicate_outputs(pattern):
     return replicate_outputs(pattern, PRUNED_NETWORKS, config["pruning"]["networks"], "pruned")
 
 
-def all_replicates(pattern, names=None):
+def all_replicates(pattern):
     """Every network replicate's path of ``pattern`` as one list (network order, then seeds)."""
-    return [path for paths in replicate_outputs(pattern, NETWORKS if names is None else names)
-            .values() for path in paths]
+    return [path for paths in replicate_outputs(pattern, NETWORKS).values() for path in paths]
 
 
 def all_pruned_replicates(pattern):
