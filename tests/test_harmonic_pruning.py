@@ -156,6 +156,24 @@ def test_batch_rows_are_a_function_of_the_key():
     assert not np.array_equal(a, batch_rows(100, 3, 64, (5, 0, 5)))
 
 
+def test_a_retraining_traces_its_train_step_once(trained, data, monkeypatch):
+    """Tracing is most of a retraining's time: the optimiser's variables are built before the
+    first step, so TensorFlow does not trace the step a second time to create them."""
+    import keras
+
+    from relusv.pruning import retraining
+
+    traces = []
+    original = keras.Model.train_step
+    monkeypatch.setattr(keras.Model, "train_step",
+                        lambda self, batch: (traces.append(1), original(self, batch))[1])
+    x, y = data["x_train"], data["y_train"].astype(np.int32)
+    after = retraining._retrain(trained[1], x, y, batches=3, batch_size=64,
+                                learning_rate=1e-3, key=(0, 0, 1))
+    assert len(traces) == 1  # a Python call of train_step is a trace (graph mode)
+    assert not after.equals(trained[1])
+
+
 def test_retraining_keeps_ranks_and_changes_weights(uninterrupted):
     records, final = uninterrupted
     assert [r["iteration"] for r in records] == list(range(13))

@@ -275,7 +275,7 @@ def _retrain_masked(kernels, biases, masks, widths, x, y, *, batches, batch_size
         layer.set_weights([w, b])
         if not mask.all():
             layer.kernel.constraint = _FixedMask(mask)
-    _compile_for_retraining(model, learning_rate)
+    _compile_for_retraining(model, learning_rate, x, y)
     _train_batches(model, x, y, batch_rows(len(x), batches, batch_size, key), batch_size)
     # Read back as they are (not re-masked), so that the parameter count is honest.
     kernels = [keras.ops.convert_to_numpy(layer.kernel) for layer in layers]

@@ -7,7 +7,9 @@ no two uses share a random stream), the model is compiled with a fresh Adam (the
 previous retraining belong to factors of other shapes, and a fresh optimiser makes a retraining a
 function of the network and the key alone, which resume needs), and TensorFlow's op determinism
 is switched on, so that a retraining is bit for bit the same on the same machine and library
-versions.
+versions. The optimiser's variables are created before the first step
+(:func:`relusv.training.build_training_state`), so the train step of each new model is traced
+once, not twice: tracing is most of a retraining's time (``benchmarks/PROFILING.md``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import keras
 import numpy as np
 
 from relusv.pruning.state import PruningState, model_from_state, state_from_model
-from relusv.training import enable_determinism
+from relusv.training import build_training_state, enable_determinism
 
 __all__ = ["batch_rows"]
 
@@ -51,14 +53,18 @@ def _retrain(state: PruningState, x: np.ndarray, y: np.ndarray, *, batches: int,
     """Retrain a state with a fresh Adam for ``batches`` batches; returns the new state."""
     enable_determinism()
     model = model_from_state(state)
-    _compile_for_retraining(model, learning_rate)
+    _compile_for_retraining(model, learning_rate, x, y)
     _train_batches(model, x, y, batch_rows(len(x), batches, batch_size, key), batch_size)
     return state_from_model(model)
 
 
-def _compile_for_retraining(model: keras.Model, learning_rate: float) -> None:
+def _compile_for_retraining(model: keras.Model, learning_rate: float, x: np.ndarray,
+                            y: np.ndarray) -> None:
     """:func:`relusv.training.compile_mlp` without the accuracy metric, which nothing reads
-    during retraining and which makes tracing the train step of every new model slower."""
+    during retraining and which makes tracing the train step of every new model slower, and
+    the optimiser's variables built (:func:`relusv.training.build_training_state` on the
+    training arrays ``x`` (N, d), ``y`` (N,))."""
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   jit_compile=False)
+    build_training_state(model, x, y)
