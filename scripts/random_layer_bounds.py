@@ -9,6 +9,7 @@ with rule_run(snakemake) as log:
     frame = random_layer_bounds(params.shapes, layers_per_shape=params.layers_per_shape,
                                 n_points=params.n_points, steps=params.steps,
                                 learning_rate=params.learning_rate,
+                                tolerance=params.tolerance, patience=params.patience,
                                 holdout_points=params.holdout_points,
                                 ascent_starts=params.ascent_starts,
                                 ascent_steps=params.ascent_steps, rounds=params.rounds,

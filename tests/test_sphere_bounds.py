@@ -184,6 +184,24 @@ def test_same_seed_same_numbers_and_threads_do_not_matter():
     assert not np.array_equal(first.bounds_refined, other.bounds_refined)
 
 
+def test_early_stopping_reaches_each_rounds_adam():
+    """tolerance and patience reach every round's fit: 0 is the default (bitwise), a loose
+    tolerance with a short window stops the ranks early and changes the sample bounds, and the
+    early-stopping default keeps them within 1 % of the fixed steps."""
+    W = _layer(10, 10, 2)
+    options = dict(n_points=500, seed=2, rounds=2, **(SMALL | dict(steps=300)))
+    fixed = sphere_bounds(W, **options)
+    assert np.array_equal(fixed.bounds_refined, sphere_bounds(W, tolerance=0.0, **options)
+                          .bounds_refined)
+    assert (fixed.tolerance, fixed.patience) == (0.0, singular_values.EARLY_STOPPING_PATIENCE)
+    loose = sphere_bounds(W, tolerance=0.5, patience=1, **options)
+    assert loose.tolerance == 0.5 and loose.patience == 1
+    assert np.all(loose.bounds_sample >= fixed.bounds_sample)
+    assert np.any(loose.bounds_sample > fixed.bounds_sample * 1.01)
+    default = sphere_bounds(W, tolerance=singular_values.EARLY_STOPPING_TOLERANCE, **options)
+    np.testing.assert_allclose(default.bounds_sample, fixed.bounds_sample, rtol=0.01)
+
+
 def test_result_type_read_only_and_reexported():
     assert singular_values.sphere_bounds is sb.sphere_bounds
     assert singular_values.SphereBounds is sb.SphereBounds
@@ -213,6 +231,8 @@ def test_result_type_read_only_and_reexported():
         (dict(ascent_starts=2.5), "ascent_starts"),
         (dict(ascent_steps=-1), "ascent_steps"),
         (dict(rounds=0), "rounds"),
+        (dict(tolerance=1.0), "tolerance"),
+        (dict(tolerance=1e-4, patience=0), "patience"),
         (dict(ranks=[3]), "ranks must lie in 0 .. min\\(m, n\\) = 2"),
         (dict(n_threads=0), "n_threads"),
     ],

@@ -344,7 +344,9 @@ def widths_and_differences_over_training(
 def random_layer_bounds(shapes: Sequence[Sequence[int]], *, layers_per_shape: int,
                         n_points: int, steps: int, learning_rate: float, holdout_points: int,
                         ascent_starts: int, ascent_steps: int, rounds: int,
-                        seed: int, n_threads: int | None = None) -> pd.DataFrame:
+                        seed: int, tolerance: float = EARLY_STOPPING_TOLERANCE,
+                        patience: int | None = EARLY_STOPPING_PATIENCE,
+                        n_threads: int | None = None) -> pd.DataFrame:
     """Unbiased ReLU singular value bounds of random layers over the unit sphere (Figure 2).
 
     Each layer ``W`` has i.i.d. ``N(0, 1/n)`` entries. Two bounds per rank ``k``, both from
@@ -366,6 +368,10 @@ def random_layer_bounds(shapes: Sequence[Sequence[int]], *, layers_per_shape: in
         Random layers per shape.
     n_points, steps, learning_rate, holdout_points, ascent_starts, ascent_steps, rounds
         Passed to :func:`relusv.singular_values.sphere_bounds`.
+    tolerance, patience
+        Early stopping of its Adam optimisations, passed on too (by default
+        :data:`relusv.singular_values.EARLY_STOPPING_TOLERANCE` and ``EARLY_STOPPING_PATIENCE``;
+        ``tolerance=0``: every rank takes ``steps`` steps).
     seed : int
         Draws every layer's weights and the seed of its :func:`sphere_bounds` call, in order.
     n_threads : int or None
@@ -386,6 +392,7 @@ def random_layer_bounds(shapes: Sequence[Sequence[int]], *, layers_per_shape: in
                      n_points, rounds)
             result = sphere_bounds(W, n_points=n_points, seed=int(rng.integers(2**31)),
                                    steps=steps, learning_rate=learning_rate,
+                                   tolerance=tolerance, patience=patience,
                                    holdout_points=holdout_points, ascent_starts=ascent_starts,
                                    ascent_steps=ascent_steps, rounds=rounds, n_threads=n_threads)
             frames.append(pd.DataFrame({

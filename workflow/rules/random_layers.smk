@@ -12,6 +12,8 @@ rule random_layer_bounds:
         n_points=config["random_layers"]["n_points"],
         steps=config["random_layers"]["steps"],
         learning_rate=config["random_layers"]["learning_rate"],
+        tolerance=config["random_layers"]["tolerance"],
+        patience=config["random_layers"]["patience"],
         holdout_points=config["random_layers"]["holdout_points"],
         ascent_starts=config["random_layers"]["ascent_starts"],
         ascent_steps=config["random_layers"]["ascent_steps"],
