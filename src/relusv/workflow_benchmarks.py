@@ -184,9 +184,12 @@ def read_benchmark(path: str | Path) -> dict[str, float]:
     -------
     dict with ``seconds`` (wall), ``cpu_seconds``, ``max_rss_mib`` (peak resident memory) and
     ``mean_load`` (mean CPU load in percent of one core). Each is the median over the
-    repetitions that measured it, NaN where none did: Snakemake samples memory and CPU about
-    once a second, so a job shorter than that may have no sample ("NA") or one taken as the
-    process exited (0 MiB resident, read as NaN).
+    repetitions that measured it, NaN where none did: Snakemake samples memory and CPU once a
+    second for the first 30 s of a job and every 30 s after that, so a job shorter than a
+    second may have no sample ("NA") or one taken as the process exited (0 MiB resident, read
+    as NaN), and a longer job's ``cpu_seconds`` and ``mean_load`` miss what it did after its
+    last sample (up to 30 s of CPU: a 42 s job may show a third of its CPU time). ``seconds``
+    is exact.
 
     Raises
     ------
