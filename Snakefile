@@ -36,6 +36,7 @@ rule all:
         expand("figures/tables/{table}.{ext}", table=["table1", "networks"],
                ext=["csv", "md", "tex"]),
         "figures/tables/parameters.csv",
+        "figures/tables/bounds.csv",
         "figures/claims.md",
         "results/claims.json",
         "figures/tables/replicates.csv",

@@ -19,7 +19,8 @@ with rule_run(snakemake) as log:
     frame = network_bounds(
         wildcards.network, weights, {wildcards.subset: subsets[f"x_{wildcards.subset}"]},
         steps=params.steps, learning_rate=params.learning_rate,
-        approximant_bias=params.approximant_bias, tolerance=params.tolerance,
+        approximant_bias=params.approximant_bias, method=params.method,
+        race_margin=params.race_margin, race_after=params.race_after, tolerance=params.tolerance,
         patience=params.patience, rank_part=params.rank_part, n_threads=snakemake.threads,
         layers=None if wildcards.layer == ALL_LAYERS else [int(wildcards.layer)])
     write_csv(snakemake.output.bounds, with_seed(frame, wildcards.seed))

@@ -41,6 +41,7 @@ def test_defaults_are_filled_in():
                                      "b": {"dataset": "iris", "widths": [4]}},
                         "figure_networks": ["a", "b"]})
     assert config["bounds"] == {"steps": 500, "learning_rate": 0.1, "approximant_bias": "free",
+                                "method": "tight", "race_margin": 0, "race_after": 100,
                                 "tolerance": 1e-4, "patience": 75, "ranks_per_job": 50}
     assert config["networks"]["a"]["epochs"] == 20
     assert config["widths"]["split_at"] == "final"
@@ -95,6 +96,9 @@ BAD_CONFIGS = [
     ("unknown pool", _set(["subsets", "pool"], "holdout"), "pool"),
     ("approximant bias", _set(["bounds", "approximant_bias"], "learned"), "approximant_bias"),
     ("bounds steps zero", _set(["bounds", "steps"], 0), "steps"),
+    ("unknown bounds method", _set(["bounds", "method"], "exact"), "method"),
+    ("negative race margin", _set(["bounds", "race_margin"], -0.1), "race_margin"),
+    ("race after zero", _set(["bounds", "race_after"], 0), "race_after"),
     # the bounds are deterministic: a seed there would change nothing, so it is refused
     ("bounds seed", _set(["bounds", "seed"], 0), "seed"),
     ("n_draws negative", _set(["widths", "n_draws"], -5), "n_draws"),

@@ -282,7 +282,9 @@ def bounds_frame(network: str, width: int = 15, seeds: int = 1) -> pd.DataFrame:
                     replicate.append({"network": network, "layer": layer, "subset": subset,
                                       "k": k,
                                       "bound": sigma[k] * (0.5 if subset == "correct" else 0.4),
-                                      "singular_value": sigma[k], "n_points": 40})
+                                      "singular_value": sigma[k], "n_points": 40,
+                                      "lower_bound": np.nan, "start": "pca", "method": "tight",
+                                      "paper_bound": sigma[k] * 0.6})
         rows += _seeded(replicate, seed, seeds)
     return _frame(tidy.BOUNDS, rows, _seed_column(seeds))
 

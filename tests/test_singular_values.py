@@ -155,7 +155,8 @@ def test_approximant_of_a_lower_rank_where_it_is_the_better_one():
     approximant of the higher rank too (of rank < k)."""
     rng = np.random.default_rng(2)  # a case found by search: rank 2 does worse than rank 1
     W, b, X = rng.standard_normal((3, 3)), 2 * rng.standard_normal(3), rng.standard_normal((5, 3))
-    result = relu_singular_value_bounds(W, X, b, steps=1, approximant_bias="fixed")
+    result = relu_singular_value_bounds(W, X, b, steps=1, approximant_bias="fixed",
+                                        method="paper")
     assert result.raw_bounds[2] > result.bounds[2] == result.raw_bounds[1]
     L1, c1 = result.approximant(1)
     L2, c2 = result.approximant(2)
@@ -273,10 +274,13 @@ def test_row_space_reduction_changes_nothing():
         X,
         b,
         list(range(8)),
+        method="tight",
         steps=100,
         learning_rate=reduced.learning_rate,
         tolerance=0.0,
         patience=None,
+        race_margin=sv.RACE_MARGIN,
+        race_after=sv.RACE_AFTER,
         free_bias=True,
         init_noise=0.0,
         rng=np.random.default_rng(0),
@@ -293,14 +297,15 @@ def test_row_space_reduction_changes_nothing():
 def test_bounds_scale_with_the_layer(factor):
     """relu is positively homogeneous: scaling W and b (or X and b) scales every bound. The
     optimisation works on a normalised copy, so this holds to float64 rounding, far outside
-    float32's range too."""
+    float32's range too; the exact rank 0 of method="tight" to its certified gap (1e-9)."""
     W, b = _layer(6, 5, 8, bias=True)
     X = np.random.default_rng(8).standard_normal((80, 5))
-    base = relu_singular_value_bounds(W, X, b, steps=40)
-    scaled = relu_singular_value_bounds(factor * W, X, factor * b, steps=40)
-    np.testing.assert_allclose(scaled.bounds, factor * base.bounds, rtol=1e-12)
-    inputs = relu_singular_value_bounds(W, 4 * X, 4 * b, steps=40)
-    np.testing.assert_allclose(inputs.bounds, 4 * base.bounds, rtol=1e-12)
+    for method, rtol in (("paper", 1e-12), ("tight", 1e-9)):
+        base = relu_singular_value_bounds(W, X, b, steps=40, method=method)
+        scaled = relu_singular_value_bounds(factor * W, X, factor * b, steps=40, method=method)
+        np.testing.assert_allclose(scaled.bounds, factor * base.bounds, rtol=rtol)
+        inputs = relu_singular_value_bounds(W, 4 * X, 4 * b, steps=40, method=method)
+        np.testing.assert_allclose(inputs.bounds, 4 * base.bounds, rtol=rtol)
 
 
 def test_result_type_and_read_only_arrays():

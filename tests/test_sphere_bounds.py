@@ -89,12 +89,14 @@ def test_plain_ascent_from_2000_random_starts_does_not_beat_the_refined_bounds(n
 
 
 def test_sample_bounds_are_the_papers_bounds_over_the_sample():
-    """bounds_sample is relu_singular_value_bounds over the n_points sample (first round)."""
+    """bounds_sample is the paper's procedure (relu_singular_value_bounds with method="paper")
+    over the n_points sample (first round)."""
     W = _layer(7, 6, 1)
     result = sphere_bounds(W, n_points=300, seed=5, rounds=2, **SMALL)
     rng = np.random.default_rng(5)  # the draws of sphere_bounds, in order: sample, Adam
     X = sample_unit_sphere(300, 6, seed=int(rng.integers(2**31)))
-    fit = relu_singular_value_bounds(W, X, steps=SMALL["steps"], seed=int(rng.integers(2**31)))
+    fit = relu_singular_value_bounds(W, X, steps=SMALL["steps"], seed=int(rng.integers(2**31)),
+                                     method="paper")
     np.testing.assert_array_equal(result.bounds_sample, fit.bounds)
     np.testing.assert_array_equal(result.linear_singular_values, fit.linear_singular_values)
 

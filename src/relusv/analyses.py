@@ -23,8 +23,11 @@ from relusv._validation import check_positive_int
 from relusv.singular_values import (
     EARLY_STOPPING_PATIENCE,
     EARLY_STOPPING_TOLERANCE,
+    RACE_AFTER,
+    RACE_MARGIN,
     check_early_stopping,
     relu_singular_value_bounds,
+    running_minimum_source,
     sphere_bounds,
 )
 from relusv.tidy import BOUNDS, RANDOM_LAYERS, SUBSETS, WIDTH_DIFFERENCES, WIDTHS
@@ -58,8 +61,11 @@ def layer_inputs(weights: Sequence[tuple[np.ndarray, np.ndarray]],
 
 def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndarray], *,
                    steps: int, learning_rate: float, approximant_bias: str,
+                   method: str = "tight",
                    tolerance: float = EARLY_STOPPING_TOLERANCE,
                    patience: int | None = EARLY_STOPPING_PATIENCE,
+                   race_margin: float = RACE_MARGIN,
+                   race_after: int = RACE_AFTER,
                    layers: Sequence[int] | None = None,
                    rank_part: tuple[int, int] | None = None,
                    n_threads: int | None = None) -> pd.DataFrame:
@@ -74,14 +80,16 @@ def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndar
     inputs_by_subset : mapping of subset name to (N, n_0) array
         Network inputs of each subset (``correct``, ``incorrect``); an empty array skips the
         subset.
-    steps, learning_rate, approximant_bias, tolerance, patience, n_threads
-        Passed to :func:`relusv.singular_values.relu_singular_value_bounds` (``n_threads``: its
-        worker threads, by default one per available core; the bounds do not depend on it).
+    steps, learning_rate, approximant_bias, method, tolerance, patience, race_margin, race_after
+        Passed to :func:`relusv.singular_values.relu_singular_value_bounds`, like
+        ``n_threads`` (its worker threads, by default one per core; the bounds do not depend
+        on it). ``method="tight"`` (exact rank 0, exact zeros, the best of two starts) or
+        ``"paper"`` (the paper's procedure).
         ``steps`` is the cap of Adam steps per rank, ``tolerance`` and ``patience`` stop a rank
         early (by default :data:`relusv.singular_values.EARLY_STOPPING_TOLERANCE` and
         ``EARLY_STOPPING_PATIENCE``; ``tolerance=0``: every rank takes ``steps`` steps).
-        The optimisation starts from the truncated SVD without noise, so the bounds are a
-        deterministic function of the weights and inputs: there is no seed.
+        The optimisation starts without noise, so the bounds are a deterministic function of
+        the weights and inputs: there is no seed.
     layers : sequence of int or None
         The hidden layers to compute, numbered from 1 like the ``layer`` column; None: all.
         A layer's rows do not depend on which other layers or subsets are computed in the same
@@ -125,9 +133,10 @@ def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndar
                      layer, *W.shape, len(x), subset, len(ranks))
             start = time.perf_counter()
             result = relu_singular_value_bounds(
-                W, inputs[layer - 1], b, ranks=ranks, steps=steps, learning_rate=learning_rate,
-                tolerance=tolerance, patience=patience, approximant_bias=approximant_bias,
-                n_threads=n_threads)
+                W, inputs[layer - 1], b, ranks=ranks, method=method, steps=steps,
+                learning_rate=learning_rate, tolerance=tolerance, patience=patience,
+                race_margin=race_margin, race_after=race_after,
+                approximant_bias=approximant_bias, n_threads=n_threads)
             taken = result.steps_taken[result.steps_taken > 0]
             log.info("%s: layer %d, %s: %d ranks in %.1f s, %.0f Adam steps per rank optimised "
                      "on average (cap %d)", network, layer, subset, len(result.ranks),
@@ -135,7 +144,9 @@ def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndar
             frames.append(pd.DataFrame({
                 "network": network, "layer": layer, "subset": subset, "k": result.ranks,
                 "bound": result.bounds, "singular_value": result.linear_singular_values,
-                "n_points": len(x)}))
+                "n_points": len(x), "lower_bound": result.lower_bounds,
+                "start": result.bound_starts, "method": method,
+                "paper_bound": result.paper_bounds}))
     if not frames:
         return BOUNDS.empty()
     return pd.concat(frames, ignore_index=True)[list(BOUNDS.columns)]
@@ -194,8 +205,15 @@ def gather_network_bounds(parts: Iterable) -> pd.DataFrame:
         subset, layer = frame.loc[gaps, ["subset", "layer"]].iloc[0]
         raise ValueError(f"the parts of layer {layer}, {subset} subset, miss ranks (their k are "
                          f"not 0, 1, 2, ...): a rank_part is missing")
-    # the minimum over lower ranks of part-wise running minima is the layer's running minimum
-    frame["bound"] = groups["bound"].cummin()
+    # the minimum over lower ranks of part-wise running minima is the layer's running minimum;
+    # each row's start (and lower bound) stays that of its own rank, the start follows the
+    # approximant that attains the minimum
+    source = groups["bound"].transform(lambda bound: bound.index[running_minimum_source(bound)])
+    frame["bound"] = frame["bound"].to_numpy()[source.to_numpy()]
+    if "start" in frame:
+        frame["start"] = frame["start"].to_numpy()[source.to_numpy()]
+    if "paper_bound" in frame:
+        frame["paper_bound"] = groups["paper_bound"].cummin(skipna=False)
     return frame
 
 

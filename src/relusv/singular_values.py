@@ -52,15 +52,34 @@ from relusv._validation import (
 
 __all__ = [
     "APPROXIMANT_BIASES",
+    "METHODS",
+    "RACE_AFTER",
+    "RACE_MARGIN",
     "EARLY_STOPPING_PATIENCE",
     "EARLY_STOPPING_TOLERANCE",
     "ReluSingularValueBounds",
     "SphereBounds",  # noqa: F822 (module __getattr__ below)
     "linear_singular_values",
     "relu_singular_value_bounds",
+    "running_minimum_source",
     "sample_unit_sphere",
     "sphere_bounds",  # noqa: F822 (module __getattr__ below)
 ]
+
+#: Allowed values of ``method``: ``"tight"`` (exact where the mathematics allows it, the best of
+#: the SVD and the data-aware start elsewhere) or ``"paper"`` (the paper's procedure: Adam from
+#: the truncated SVD only).
+METHODS = ("tight", "paper")
+
+#: Racing of the two starts of ``method="tight"`` (the defaults of
+#: :func:`relu_singular_value_bounds`): from step :data:`RACE_AFTER` on, a start whose best
+#: max-error is more than ``1 + RACE_MARGIN`` times the other start's stops. Off by default
+#: (0): measured on the demo networks, the start that is behind after 50-100 steps still ends
+#: lower at 1-4 % of the ranks (by up to 1.6x), so racing saves 25-50 % of the work only by
+#: giving up "never worse than the paper's procedure" (``docs/method.md``).
+RACE_MARGIN = 0.0
+#: See :data:`RACE_MARGIN`.
+RACE_AFTER = 100
 
 #: Allowed values of ``approximant_bias``: ``"free"`` (the approximant's bias ``c`` starts at
 #: ``b`` and is optimised with ``U`` and ``V``) or ``"fixed"`` (``c = b`` throughout).
@@ -92,20 +111,38 @@ class ReluSingularValueBounds:
         Upper bounds on ``s_k^X``, in output units: ``raw_bounds`` made non-increasing in ``k``
         (a running minimum over the increasing ranks, since a rank-``k`` approximant is admissible
         for every larger rank). Exactly 0 for ``k >= rank(W)``.
+    paper_bounds : (K,) float64 array
+        The bounds of the paper's procedure (the SVD start and Adam from it, made non-increasing
+        in ``k``): equal to ``bounds`` with ``method="paper"``; with ``method="tight"`` the
+        same numbers bit for bit, from the SVD start's run of the same computation (NaN when
+        racing could stop that run, ``race_margin > 0``). ``bounds <= paper_bounds``.
     linear_singular_values : (K,) float64 array
         ``sigma_k(W)`` for the same ranks (0 for ``k = min(m, n)``).
     raw_bounds : (K,) float64 array
-        For each rank on its own, the smallest float64 max-error over the SVD start and the best
-        Adam iterate of that rank.
+        For each rank on its own, the smallest float64 max-error over its candidates: the
+        starts and the best Adam iterate from each start (and, with ``method="tight"``, the
+        smallest enclosing ball at ``k = 0`` with a free bias).
     svd_bounds : (K,) float64 array
         The max-error of the SVD start ``L = W_k`` (truncated SVD) with ``c = b``; for points in
         the unit ball at most ``sigma_k(W)`` (Lemma 5).
+    lower_bounds : (K,) float64 array
+        A certified lower bound on ``s_k^X`` where one is known, NaN elsewhere: the bound itself
+        where it is exact (``k = 0`` without a free bias, ``k >= rank(W)``), 0 where the
+        data-aware start is exact (``method="tight"``, ``k >= exact_rank``), and at ``k = 0``
+        with a free bias and ``method="tight"`` the dual value of the enclosing ball (its
+        relative gap to ``raw_bounds[0]`` is at most ``1e-9`` up to rounding).
+    starts : (K,) object array of str
+        Which candidate gives ``raw_bounds``: ``"svd"`` (the truncated SVD or Adam from it),
+        ``"pca"`` (the data-aware start or Adam from it) or ``"enclosing_ball"`` (exact k = 0).
     best_steps : (K,) int array
-        The Adam iteration whose approximant gives ``raw_bounds`` (0: the SVD start); -1 where no
-        optimisation ran (``k = 0`` without a free bias, ``k >= rank(W)``, zero error).
+        The Adam iteration of the winning start's run whose approximant gives ``raw_bounds``
+        (0: the start itself); -1 where no optimisation ran (``k = 0`` without a free bias or
+        with ``method="tight"``, ``k >= exact_rank``, zero error).
     steps_taken : (K,) int array
-        Adam steps done per rank: ``steps`` unless the rank stopped early, 0 where no
-        optimisation ran.
+        Adam steps done per rank, summed over its starts: ``steps`` per start unless it stopped
+        early (stalled or, with two starts, behind the other), 0 where no optimisation ran.
+    method : str
+        ``"tight"`` or ``"paper"`` (see :func:`relu_singular_value_bounds`).
     steps : int
         The cap on Adam steps per rank.
     learning_rate : float
@@ -120,6 +157,11 @@ class ReluSingularValueBounds:
         Number of points ``N`` in ``X``.
     data_rank : int
         ``d``, the numerical rank of ``X`` (the number of principal-axis coordinates optimised).
+    exact_rank : int
+        From this rank on the bounds are exact zeros up to rounding: with ``method="tight"`` the
+        rank of the pre-activations over ``X`` (centred with a free bias), at most the affine
+        rank of ``X`` (the rank of ``X`` without a free bias) and at most ``rank(W)``; with
+        ``method="paper"`` ``rank(W)``.
     factors : tuple of (U, V, c)
         Per rank, the approximant of ``raw_bounds``: ``L = U V`` with ``U: (m, j)``,
         ``V: (j, n)``, ``j <= k`` (float64), and its bias ``c: (m,)`` or None. Use
@@ -128,11 +170,15 @@ class ReluSingularValueBounds:
 
     ranks: np.ndarray
     bounds: np.ndarray
+    paper_bounds: np.ndarray
     linear_singular_values: np.ndarray
     raw_bounds: np.ndarray
     svd_bounds: np.ndarray
+    lower_bounds: np.ndarray
+    starts: np.ndarray
     best_steps: np.ndarray
     steps_taken: np.ndarray
+    method: str
     steps: int
     learning_rate: float
     tolerance: float
@@ -140,19 +186,29 @@ class ReluSingularValueBounds:
     approximant_bias: str | None
     n_points: int
     data_rank: int
+    exact_rank: int
     factors: tuple = field(default=(), repr=False)
 
     def __post_init__(self):
         for name in (
             "ranks",
             "bounds",
+            "paper_bounds",
             "linear_singular_values",
             "raw_bounds",
             "svd_bounds",
+            "lower_bounds",
+            "starts",
             "best_steps",
             "steps_taken",
         ):
             getattr(self, name).setflags(write=False)
+
+    @property
+    def bound_starts(self) -> np.ndarray:
+        """(K,) object array: which start produced ``bounds`` (``starts`` of the rank whose
+        approximant attains the running minimum, see :meth:`approximant`)."""
+        return self.starts[running_minimum_source(self.raw_bounds)]
 
     def approximant(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The rank-``k`` approximant ``(L, c)`` whose max-error over ``X`` is ``bounds[k]``.
@@ -183,7 +239,7 @@ class ReluSingularValueBounds:
         index = _rank_index(self.ranks, k)
         if len(self.factors) != len(self.ranks):
             raise ValueError("this result holds no approximants (built without factors)")
-        source = int(np.flatnonzero(self.raw_bounds[: index + 1] == self.bounds[index])[0])
+        source = int(running_minimum_source(self.raw_bounds)[index])
         U, V, c = self.factors[source]
         L = U @ V
         return L, (np.zeros(L.shape[0]) if c is None else np.array(c, dtype=np.float64))
@@ -247,10 +303,13 @@ def relu_singular_value_bounds(
     b=None,
     *,
     ranks: Sequence[int] | None = None,
+    method: str = "tight",
     steps: int = 500,
     learning_rate: float = 0.1,
     tolerance: float = 0.0,
     patience: int | None = EARLY_STOPPING_PATIENCE,
+    race_margin: float = RACE_MARGIN,
+    race_after: int = RACE_AFTER,
     approximant_bias: str = "free",
     init_noise: float = 0.0,
     seed=None,
@@ -258,13 +317,40 @@ def relu_singular_value_bounds(
 ) -> ReluSingularValueBounds:
     """Upper bounds on the (data-dependent, affine) ReLU singular values of ``relu(W x + b)``.
 
-    For each rank ``k``: Adam on ``sum over x in X of ||relu(W x + b) - relu(U V x + c)||^2``
+    ``method="paper"``, the paper's procedure: for each rank ``k``, Adam on
+    ``sum over x in X of ||relu(W x + b) - relu(U V x + c)||^2``
     over ``U: (m, k)``, ``V: (k, n)`` (and ``c``), from the truncated SVD of ``W``
     (``U = U_k Sigma_k^(1/2)``, ``V = Sigma_k^(1/2) V_k^T``, ``c = b``); the bound is the smallest
     ``max over x in X of ||relu(W x + b) - relu(U V x + c)||`` over all iterates, the SVD start
-    included, evaluated in float64. All ranks are optimised in one batched computation (see
-    :mod:`relusv._bounds_optimiser`); with early stopping a rank leaves it once its best error
-    stalls. Calls that run longer than 30 s log their progress (logger
+    included, evaluated in float64.
+
+    ``method="tight"`` (the default) adds what the mathematics gives beyond the paper:
+
+    - ``k = 0`` with a free bias is solved exactly: the best constant approximant is the centre
+      of the smallest ball enclosing the targets ``relu(W x + b)`` (a convex problem,
+      :func:`relusv.enclosing_ball.smallest_enclosing_ball`), certified by its dual value
+      (``lower_bounds[0]``). Without a free bias ``k = 0`` has one admissible map and is exact
+      with either method.
+    - A second, data-aware start beside the truncated SVD: ``L_k = Q_k Q_k^T W`` with ``Q_k``
+      the top-``k`` left singular vectors of the pre-activations ``W x + b`` over ``X`` (centred,
+      and ``c_k = b + (W - L_k) mu`` with ``mu`` the mean of ``X``, when the bias is free;
+      uncentred and ``c = b`` otherwise): the rank-``k`` PCA reconstruction of the
+      pre-activations. It is exact, and the bound 0 up to rounding, from ``k = exact_rank``, the
+      rank of those pre-activations (at most the affine rank of ``X`` with a free bias, the rank
+      of ``X`` otherwise); Adam from it runs only below that rank.
+    - Adam runs from both starts, side by side, and each rank reports the smallest max-error of
+      all candidates, with the start that produced it (``starts``). The SVD start's run is the
+      paper's procedure, unchanged (it also runs at ``k = 0`` and from ``exact_rank`` on, where
+      the tight bound needs no Adam), so its bounds come out of the same computation, bit for
+      bit (``paper_bounds``), and every bound is at most the paper's. That costs about twice
+      the paper's procedure. Racing (``race_margin > 0``, off by default) stops a start whose
+      best max-error is more than ``1 + race_margin`` times the other's from step
+      ``race_after`` on: cheaper, but no longer never worse than the paper's procedure.
+
+    Every reported bound is the float64 max-error of an approximant that is returned
+    (:meth:`ReluSingularValueBounds.approximant`). All ranks are optimised in one batched
+    computation (see :mod:`relusv._bounds_optimiser`); with early stopping a rank leaves it once
+    its best error stalls. Calls that run longer than 30 s log their progress (logger
     ``relusv._bounds_optimiser``, INFO).
 
     Parameters
@@ -280,6 +366,10 @@ def relu_singular_value_bounds(
     ranks : sequence of int or None
         Ranks ``k`` in ``0 .. min(m, n)``; ``None`` means all of ``0 .. min(m, n) - 1``. They are
         returned sorted, without repeats.
+    method : {"tight", "paper"}
+        ``"tight"``: exact rank 0, exact zeros past the rank of the pre-activations, the best of
+        two starts elsewhere. ``"paper"``: the paper's procedure (SVD start only), bit for bit
+        the computation of earlier versions of this function.
     steps : int
         Adam steps per rank (>= 1); ``steps + 1`` iterates are evaluated. With early stopping,
         the cap.
@@ -304,6 +394,12 @@ def relu_singular_value_bounds(
         :data:`EARLY_STOPPING_PATIENCE` keep Figure 3's bounds within 1 % of 500 fixed steps.
     patience : int or None
         Early stopping's window in Adam steps (>= 1); None: no early stopping.
+    race_margin : float
+        ``method="tight"`` only, >= 0: from iterate ``race_after`` on, a start whose best float32
+        max-error exceeds the other start's by more than this fraction stops (its best iterate
+        still counts). 0: both starts take all their steps (twice the work of one start).
+    race_after : int
+        The first iterate (>= 1) at which racing may stop a start.
     approximant_bias : {"free", "fixed"}
         ``"free"``: ``c`` starts at ``b`` and is optimised (also for ``k = 0``); ``"fixed"``:
         ``c = b``. Ignored when ``b`` is None.
@@ -324,15 +420,17 @@ def relu_singular_value_bounds(
     -------
     ReluSingularValueBounds
         ``bounds`` (non-increasing in ``k``, 0 for ``k >= rank(W)``, exact for ``k = 0`` unless
-        the bias is free) next to ``linear_singular_values`` for the same ranks.
+        the bias is free and ``method="paper"``) next to ``linear_singular_values`` for the
+        same ranks.
 
     Raises
     ------
     ValueError
         Before any work, naming the argument, if a shape does not fit, an entry is NaN or inf,
-        ``X`` is empty, ``steps``, ``learning_rate``, ``patience`` or ``n_threads`` is not
-        positive, ``init_noise`` is negative, ``tolerance`` is not in ``[0, 1)``, a rank is out
-        of range, ``approximant_bias`` is unknown or ``seed`` is not a valid seed.
+        ``X`` is empty, ``steps``, ``learning_rate``, ``patience``, ``race_after`` or
+        ``n_threads`` is not positive, ``init_noise`` or ``race_margin`` is negative,
+        ``tolerance`` is not in ``[0, 1)``, a rank is out of range, ``method`` or
+        ``approximant_bias`` is unknown or ``seed`` is not a valid seed.
     """
     W = as_finite_array(W, "W", 2)
     m, n = W.shape
@@ -346,6 +444,9 @@ def relu_singular_value_bounds(
         if b.shape[0] != m:
             raise ValueError(f"b must have length m = W.shape[0] = {m}, got length {b.shape[0]}")
     rank_list = _check_ranks(ranks, min(m, n))
+    check_choice(method, "method", METHODS)
+    race_margin = check_nonnegative_real(race_margin, "race_margin")
+    race_after = check_positive_int(race_after, "race_after")
     steps = check_positive_int(steps, "steps")
     learning_rate = check_positive_real(learning_rate, "learning_rate")
     tolerance, patience = check_early_stopping(tolerance, patience)
@@ -360,10 +461,13 @@ def relu_singular_value_bounds(
         X,
         b,
         rank_list,
+        method=method,
         steps=steps,
         learning_rate=learning_rate,
         tolerance=tolerance,
         patience=patience,
+        race_margin=race_margin,
+        race_after=race_after,
         free_bias=b is not None and approximant_bias == "free",
         init_noise=init_noise,
         rng=rng,
@@ -382,6 +486,31 @@ def __getattr__(name: str):
 
         return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def running_minimum_source(values) -> np.ndarray:
+    """For each position ``i``, the first position ``j <= i`` where ``values[: i + 1]`` is least.
+
+    Parameters
+    ----------
+    values : (K,) array_like
+        Bounds over increasing ranks.
+
+    Returns
+    -------
+    (K,) int array
+        ``values[result]`` is ``np.minimum.accumulate(values)``: the rank whose approximant
+        attains each running minimum (a rank-``j`` approximant is admissible for every ``k >=
+        j``).
+    """
+    values = np.asarray(values)
+    source = np.zeros(len(values), dtype=np.int64)
+    best = 0
+    for i in range(len(values)):
+        if values[i] < values[best]:
+            best = i
+        source[i] = best
+    return source
 
 
 # --------------------------------------------------------------------------------------------

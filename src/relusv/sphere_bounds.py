@@ -320,7 +320,7 @@ def _sphere_bounds(W, rank_list, *, n_points, rng, steps, learning_rate, toleran
     estimates = np.full((rounds, K), np.nan)
     for round_index in range(rounds):
         fit = relu_singular_value_bounds(
-            W, X, ranks=rank_list, steps=steps, learning_rate=learning_rate,
+            W, X, ranks=rank_list, method="paper", steps=steps, learning_rate=learning_rate,
             tolerance=tolerance, patience=patience, seed=int(rng.integers(2**31)),
             n_threads=n_threads)
         L = np.array([fit.approximant(int(ranks_arr[i]))[0] for i in active]).reshape(-1, m, n)

@@ -24,12 +24,15 @@ import numbers
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from relusv._validation import check_architectures
 from relusv.files import write_text
 from relusv.paper import SECTION_VC_ARCHITECTURES
 from relusv.tidy import (
+    BOUNDS,
+    BOUNDS_PROCEDURES,
     FROM_SCRATCH_SUMMARY,
     FROM_SCRATCH_TABLE,
     NETWORKS,
@@ -249,6 +252,60 @@ def write_table(df: pd.DataFrame, stem) -> dict[str, Path]:
     write_text(paths["md"], to_markdown(df))
     write_text(paths["tex"], to_latex(df))
     return paths
+
+
+# --------------------------------------------------------------------------------------------
+# the data-dependent bounds of both procedures (Figure 3, Appendix A)
+# --------------------------------------------------------------------------------------------
+
+
+def bounds_table(bounds: pd.DataFrame) -> pd.DataFrame:
+    """The bounds of the configured method beside the paper's procedure, per network and layer.
+
+    Parameters
+    ----------
+    bounds : DataFrame
+        Rows of :data:`relusv.tidy.BOUNDS` (every network's replicates; ``seed`` optional), with
+        ``paper_bound`` and ``method``.
+
+    Returns
+    -------
+    DataFrame with the columns of :data:`relusv.tidy.BOUNDS_PROCEDURES`, one row per (network,
+    layer, subset) in the order of first appearance: the largest bound (``k = 0``) and the mean
+    over ``k`` of ``bound`` and of ``paper_bound``, each averaged over the replicates, the ratios
+    ``bound / paper_bound`` of those, and ``exact_zeros``, the mean number of ranks per
+    replicate whose bound is 0 up to rounding (at most 1e-9 of the largest bound).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing or the frame has no rows.
+    """
+    BOUNDS.check(bounds, "bounds")
+    missing = [column for column in ("method", "paper_bound") if column not in bounds]
+    if missing:
+        raise ValueError(f"bounds is missing columns {missing}: bounds tables written before "
+                         "method='tight' existed lack them; recompute the bounds")
+    if bounds.empty:
+        raise ValueError("bounds has no rows: no network has bounds to tabulate")
+    frame = bounds.assign(seed=bounds["seed"] if "seed" in bounds else 0)
+    keys = ["network", "layer", "subset"]
+    per_replicate = frame.groupby([*keys, "seed"], sort=False).agg(
+        method=("method", "first"),
+        largest_bound=("bound", "max"), largest_paper_bound=("paper_bound", "max"),
+        mean_bound=("bound", "mean"), mean_paper_bound=("paper_bound", "mean"),
+        exact_zeros=("bound", lambda b: int(np.sum(b <= 1e-9 * b.max()))),
+    ).reset_index()
+    table = per_replicate.groupby(keys, sort=False).agg(
+        method=("method", "first"), replicates=("seed", "size"),
+        largest_bound=("largest_bound", "mean"),
+        largest_paper_bound=("largest_paper_bound", "mean"),
+        mean_bound=("mean_bound", "mean"), mean_paper_bound=("mean_paper_bound", "mean"),
+        exact_zeros=("exact_zeros", "mean"),
+    ).reset_index()
+    table["largest_ratio"] = table["largest_bound"] / table["largest_paper_bound"]
+    table["mean_ratio"] = table["mean_bound"] / table["mean_paper_bound"]
+    return table[list(BOUNDS_PROCEDURES.columns)]
 
 
 # --------------------------------------------------------------------------------------------

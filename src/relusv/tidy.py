@@ -23,6 +23,7 @@ import pandas as pd
 __all__ = [
     "BASELINES",
     "BOUNDS",
+    "BOUNDS_PROCEDURES",
     "FROM_SCRATCH_RUNS",
     "FROM_SCRATCH_SUMMARY",
     "PRUNING",
@@ -116,10 +117,28 @@ RANDOM_LAYERS = TidyTable(
 )
 
 #: Figure 3, Appendix A: data-dependent bounds, one row per (network, layer, subset, k).
+#: ``bound`` is the upper bound (non-increasing in k), ``lower_bound`` a certified lower bound
+#: on ``s_k^X`` where one is known (NaN elsewhere), ``start`` the start whose approximant gives
+#: ``bound`` (``svd``, ``pca`` or ``enclosing_ball``), ``method`` ``tight`` or ``paper``, and
+#: ``paper_bound`` the bound of the paper's procedure from the same computation (``bound <=
+#: paper_bound``; NaN where it is not known).
 BOUNDS = TidyTable(
     "ReLU singular value bounds",
-    columns=("network", "layer", "subset", "k", "bound", "singular_value", "n_points"),
+    columns=("network", "layer", "subset", "k", "bound", "singular_value", "n_points",
+             "lower_bound", "start", "method", "paper_bound"),
     required=("network", "layer", "subset", "k", "bound", "singular_value"),
+)
+
+#: The bounds of both procedures side by side (:func:`relusv.tables.bounds_table`), one row per
+#: (network, layer, subset): the largest bound (at k = 0) and the mean over k, of ``bound`` (the
+#: configured ``method``) and of ``paper_bound`` (the paper's procedure), each the mean over the
+#: network's replicates, and their ratios.
+BOUNDS_PROCEDURES = TidyTable(
+    "bounds of both procedures",
+    columns=("network", "layer", "subset", "method", "replicates", "largest_bound",
+             "largest_paper_bound", "largest_ratio", "mean_bound", "mean_paper_bound",
+             "mean_ratio", "exact_zeros"),
+    required=("network", "layer", "subset", "largest_bound", "largest_paper_bound"),
 )
 
 #: Figure 4, Appendix A: Gaussian mean widths, one row per (network, layer, subset, epoch).

@@ -60,6 +60,7 @@ RULE_JOBS = {
     "training_tables": "once",
     "parameter_table": "once",
     "claims": "once",
+    "bounds_table": "once",
     "replicates_table": "once",
     "double_layer_network": "pruned_replicates",
     "harmonic_pruning": "pruned_replicates",

@@ -1,4 +1,5 @@
-# Tables: Table I (the two figure networks) and the table of every network, as CSV, Markdown
+# Tables: Table I (the two figure networks), the table of every network, the bounds of both
+# procedures, the parameter counts and the from-scratch runs, as CSV, Markdown
 # and LaTeX.
 
 
@@ -69,3 +70,23 @@ rule from_scratch_table:
         **LIGHT_RESOURCES,
     script:
         "../../scripts/from_scratch_table.py"
+
+
+rule bounds_table:
+    input:
+        bounds=all_replicates("results/bounds/{network}/seed{seed}.csv"),
+    output:
+        table=report("figures/tables/bounds.csv", caption="../report/bounds_table.rst",
+                     category="Tables"),
+        other=multiext("figures/tables/bounds", ".md", ".tex"),
+    log:
+        "logs/tables/bounds_table.log",
+    benchmark:
+        "results/benchmarks/tables/bounds_table.tsv"
+    conda:
+        "../../environment.yml"
+    threads: LIGHT_THREADS
+    resources:
+        **LIGHT_RESOURCES,
+    script:
+        "../../scripts/bounds_table.py"
