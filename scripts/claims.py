@@ -38,7 +38,8 @@ with rule_run(snakemake) as log:
         by_network(networks, inputs.bounds, pd.read_csv, frames),
         by_network(networks, inputs.widths, pd.read_csv, frames),
         by_network(networks, inputs.subsets, read_json, summaries),
-        width_differences=by_network(networks, inputs.width_differences, pd.read_csv, frames))
+        width_differences=by_network(networks, inputs.width_differences, pd.read_csv, frames),
+        width_subsamples=by_network(networks, inputs.width_subsamples, pd.read_csv, frames))
     claims += evaluate_pruning_claims(
         by_network(pruned, inputs.pruning, pd.read_csv, frames),
         by_network(params.from_scratch_networks, inputs.from_scratch, pd.read_csv, frames),

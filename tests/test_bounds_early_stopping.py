@@ -28,14 +28,21 @@ def _problem(seed=7, m=12, n=16, n_points=200):
 
 
 def test_without_early_stopping_every_rank_takes_all_steps():
-    """tolerance=0 and patience=None are both the fixed-step computation, bit for bit."""
+    """tolerance=0 and patience=None are both the fixed-step computation, bit for bit: with
+    tolerance 0 even patience 1 stops nothing, and a loose tolerance without patience stops
+    nothing either; the same loose tolerance with patience 1 does stop ranks early, so the
+    comparisons below can tell the two apart."""
     W, X, b = _problem()
     default = relu_singular_value_bounds(W, X, b, steps=40)
+    zero_tolerance = relu_singular_value_bounds(W, X, b, steps=40, tolerance=0.0, patience=1)
     no_patience = relu_singular_value_bounds(W, X, b, steps=40, tolerance=0.5, patience=None)
-    for result in (default, no_patience):
+    stopping = relu_singular_value_bounds(W, X, b, steps=40, tolerance=0.5, patience=1)
+    assert default.steps_taken[1:].tolist() == [40] * (len(default.ranks) - 1)
+    for result in (zero_tolerance, no_patience):
         assert result.steps_taken[1:].tolist() == [40] * (len(result.ranks) - 1)
         np.testing.assert_array_equal(result.raw_bounds, default.raw_bounds)
         np.testing.assert_array_equal(result.best_steps, default.best_steps)
+    assert (stopping.steps_taken[1:] < 40).any()
     assert default.tolerance == 0.0 and no_patience.patience is None
 
 

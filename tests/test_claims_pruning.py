@@ -251,34 +251,83 @@ def test_evaluate_pruning_claims_checks_inputs():
 
 
 
-def test_c6_is_judged_per_seed_and_counted():
-    summaries = {"mnist": pruned_summary("mnist", "mnist")}
-    good = pruning_frame("mnist")
-    early = pruning_frame("mnist", accuracy=lambda s: 0.95 if s >= 10 else 0.1)
-    stopped = pruning_frame("mnist", stop_at=12)
+GOOD = pruning_frame("mnist")
+EARLY = pruning_frame("mnist", accuracy=lambda s: 0.95 if s >= 10 else 0.1)
+STOPPED = pruning_frame("mnist", stop_at=12)
+SUMMARIES = {"mnist": pruned_summary("mnist", "mnist"),
+             "cifar10": pruned_summary("cifar10", "cifar10")}
 
-    def c6(*frames):
-        table = pd.concat([f.assign(seed=s) for s, f in enumerate(frames)], ignore_index=True)
-        return pruning_claims({"mnist": table}, summaries=summaries)["C6"]
 
-    mixed = c6(good, early)
+def seeded_tables(seeds, tables):
+    """One pruning table per network holding each seed's table, in the order given."""
+    return pd.concat([t.assign(seed=s) for s, t in zip(seeds, tables, strict=True)],
+                     ignore_index=True)
+
+
+def test_c6_is_judged_per_replicate_and_counted():
+    """The MNIST network's seeds (5, 9) differ from the CIFAR-10 network's (6, 10), which fails
+    in every replicate: grouping by seed value would make four one-network replicates, and the
+    CIFAR-10 ones would be judged against the MNIST claim."""
+    failing = seeded_tables((6, 10), (EARLY.assign(network="cifar10"),) * 2)
+
+    def c6(*mnist):
+        tables = {"mnist": seeded_tables((5, 9)[:len(mnist)], mnist), "cifar10": failing}
+        return pruning_claims(tables, summaries=SUMMARIES)["C6"]
+
+    mixed = c6(GOOD, EARLY)
     assert mixed["holds"] == "mixed"
     assert mixed["replicates"] == {"holds": 1, "of": 2, "not_measurable": 0}
-    drops = {s: r["measured"]["networks"]["mnist"]["drop_after_iteration"]
-             for s, r in mixed["measured"]["replicates"].items()}
-    assert drops == {"0": 21, "1": 14}
-    assert c6(good, good)["holds"] is True
-    assert c6(early, early)["holds"] is False
-    apart = c6(good, stopped)
+    runs = mixed["measured"]["replicates"]
+    assert {k: r["seeds"] for k, r in runs.items()} == {"1": {"mnist": 5, "cifar10": 6},
+                                                       "2": {"mnist": 9, "cifar10": 10}}
+    drops = {k: r["measured"]["networks"]["mnist"]["drop_after_iteration"]
+             for k, r in runs.items()}
+    assert drops == {"1": 21, "2": 14}
+    assert all(not r["measured"]["networks"]["cifar10"]["judged"] for r in runs.values())
+    assert c6(GOOD, GOOD)["holds"] is True
+    assert c6(EARLY, EARLY)["holds"] is False
+    apart = c6(GOOD, STOPPED)
     assert apart["holds"] is True
     assert apart["replicates"] == {"holds": 1, "of": 1, "not_measurable": 1}
-    assert apart["not_measurable"][0]["seed"] == "1"
-    single = pruning_claims({"mnist": good}, summaries=summaries)["C6"]
+    assert {(e["network"], e["replicate"], e["seed"]) for e in apart["not_measurable"]} == {
+        ("mnist", "2", 9)}
+    # a replicate without the network in scope (MNIST has one seed, CIFAR-10 two): not
+    # measurable there, never judged on the CIFAR-10 network
+    lone = c6(GOOD)
+    assert lone["holds"] is True
+    assert lone["replicates"] == {"holds": 1, "of": 1, "not_measurable": 1}
+    assert lone["measured"]["replicates"]["2"]["holds"] is None
+    assert "no network in scope (MNIST: mnist)" in lone["not_measurable"][0]["reason"]
+    single = pruning_claims({"mnist": GOOD}, summaries=SUMMARIES)["C6"]
     assert single["replicates"] == {"holds": 1, "of": 1, "not_measurable": 0}
     assert single["measured"]["networks"]["mnist"]["drop_after_iteration"] == 21
-    assert pruning_claims({"mnist": good.assign(seed=7)}, summaries=summaries)["C6"] == single
+    assert pruning_claims({"mnist": GOOD.assign(seed=7)}, summaries=SUMMARIES)["C6"] == single
     assert pruning_claims(None, None, None)["C6"]["replicates"] == {
         "holds": 0, "of": 0, "not_measurable": 0}
+
+
+def test_c6_judges_mnist_in_every_replicate_of_two_datasets_with_seeds_of_their_own():
+    """The paper config's case: MNIST holds under seeds 12 and 112, CIFAR-10 fails under 11
+    and 111. C6 is about MNIST, so it holds, 2 of 2, as it does on the same tables without
+    seeds; grouping by seed value gave 'mixed (2 of 4)'."""
+    tables = {"cifar10_double": seeded_tables((11, 111), (EARLY.assign(
+                  network="cifar10_double"),) * 2),
+              "mnist_double": seeded_tables((12, 112), (GOOD.assign(
+                  network="mnist_double"),) * 2)}
+    summaries = {"cifar10_double": [pruned_summary("cifar10_double", "cifar10")] * 2,
+                 "mnist_double": [pruned_summary("mnist_double", "mnist")] * 2}
+    c6 = pruning_claims(tables, summaries=summaries)["C6"]
+    assert c6["holds"] is True
+    assert c6["replicates"] == {"holds": 2, "of": 2, "not_measurable": 0}
+    assert c6["measured"]["replicates"]["2"]["seeds"] == {"cifar10_double": 111,
+                                                          "mnist_double": 112}
+    without_seeds = pruning_claims({n: t[t["seed"] == t["seed"].iloc[0]].drop(columns="seed")
+                                    for n, t in tables.items()}, summaries=summaries)["C6"]
+    assert without_seeds["holds"] is True
+    assert without_seeds["measured"]["judged_on"] == "MNIST"
+    table = C.replicates_table([c6])  # only the judged network's rows
+    assert set(table["network"]) == {"mnist_double"} and table["row_holds"].all()
+    assert table["seed"].tolist() == [12, 112] and table["replicate"].tolist() == [1, 2]
 
 
 def test_replicate_summaries_of_a_pruned_network_are_pooled():

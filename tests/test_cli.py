@@ -17,7 +17,7 @@ from conftest import ROOT
 from relusv import cli
 from relusv.models import canonical_mlp, check_analysable, layer_weights
 from relusv.tables import network_table, to_markdown
-from relusv.tidy import BOUNDS, WIDTH_DIFFERENCES, WIDTHS
+from relusv.tidy import BOUNDS, WIDTH_DIFFERENCES, WIDTH_SUBSAMPLES, WIDTHS
 from relusv.training import predict_classes
 
 RNG = np.random.default_rng(0)
@@ -76,6 +76,8 @@ def test_defaults_are_the_configs():
         "bounds_learning_rate": config["bounds"]["learning_rate"],
         "approximant_bias": config["bounds"]["approximant_bias"],
         "n_draws": config["widths"]["n_draws"], "width_seed": config["widths"]["seed"],
+        "subsamples": config["widths"]["subsamples"],
+        "subsample_fraction": config["widths"]["subsample_fraction"],
         "retrain_batches": pruning["retrain_batches"],
         "retrain_batch_size": pruning["retrain_batch_size"],
         "accuracy_drop": pruning["accuracy_drop"], "retrain_every": pruning["retrain_every"],
@@ -95,6 +97,8 @@ def test_sequential_model_end_to_end(tmp_path, capsys):
     pd = __import__("pandas")
     widths = WIDTHS.check(pd.read_csv(out / "widths.csv"), "widths")
     paired = WIDTH_DIFFERENCES.check(pd.read_csv(out / "widths_paired.csv"), "paired")
+    subsamples = WIDTH_SUBSAMPLES.check(pd.read_csv(out / "widths_subsamples.csv"), "subsamples")
+    assert len(subsamples) == 2 * cli.DEFAULTS["subsamples"]  # two layers
     assert set(bounds["subset"]) == {"correct", "incorrect"} and set(bounds["layer"]) == {1, 2}
     assert list(widths["epoch"].unique()) == [cli.EPOCH] and len(paired) == 2
     assert np.isfinite(widths["stderr"]).all()
@@ -105,6 +109,9 @@ def test_sequential_model_end_to_end(tmp_path, capsys):
     assert list(pruning["iteration"]) == [0, 1, 2, 3] and set(pruning["network"]) == {"model"}
     claims = json.loads((out / "claims.json").read_text())
     assert [c["id"] for c in claims] == ["C2", "C3", "C4", "C5"]
+    c5 = claims[3]
+    assert c5["holds"] is None or c5["measured"]["networks"]["model"]["layers"]["1"][
+        "subsamples"] == cli.DEFAULTS["subsamples"]
     summary = (out / "summary.md").read_text()
     assert summary.startswith("# relusv analyse: model") and "## The paper's claims" in summary
     assert "| C5 |" in summary and "harmonic pruning: 3 iterations" in summary

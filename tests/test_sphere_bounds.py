@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
@@ -187,14 +189,16 @@ def test_same_seed_same_numbers_and_threads_do_not_matter():
 
 
 def test_early_stopping_reaches_each_rounds_adam():
-    """tolerance and patience reach every round's fit: 0 is the default (bitwise), a loose
-    tolerance with a short window stops the ranks early and changes the sample bounds, and the
-    early-stopping default keeps them within 1 % of the fixed steps."""
+    """tolerance and patience reach every round's fit: 0 is the default (bitwise; with tolerance 0
+    even a window of one step stops nothing), a loose tolerance with a short window stops the
+    ranks early and changes the sample bounds, and the early-stopping default keeps them within
+    1 % of the fixed steps."""
     W = _layer(10, 10, 2)
     options = dict(n_points=500, seed=2, rounds=2, **(SMALL | dict(steps=300)))
     fixed = sphere_bounds(W, **options)
-    assert np.array_equal(fixed.bounds_refined, sphere_bounds(W, tolerance=0.0, **options)
-                          .bounds_refined)
+    assert inspect.signature(sphere_bounds).parameters["tolerance"].default == 0.0
+    assert np.array_equal(fixed.bounds_refined,
+                          sphere_bounds(W, tolerance=0.0, patience=1, **options).bounds_refined)
     assert (fixed.tolerance, fixed.patience) == (0.0, singular_values.EARLY_STOPPING_PATIENCE)
     loose = sphere_bounds(W, tolerance=0.5, patience=1, **options)
     assert loose.tolerance == 0.5 and loose.patience == 1

@@ -88,6 +88,7 @@ def test_planned_jobs_of_the_paper_config():
     replicates = len(config["networks"]) + 1  # mnist_100 twice
     assert by_rule["trained_network"] == by_rule["classified_subsets"] == replicates == 7
     assert by_rule["relu_singular_value_bounds"] == by_rule["gaussian_mean_widths"] == 7
+    assert by_rule["width_subsamples"] == 7
     # per subset: 3 layers x ceil(width / 50) rank parts: 100 wide 2 parts (mnist_100 twice,
     # cifar10_100, fashion_mnist_100), 300 wide 6 (cifar10_300), 20 and 32 wide 1
     assert by_rule["relu_singular_value_bounds_part"] == 2 * 3 * (2 * 4 + 6 + 1 + 1) == 96
@@ -180,6 +181,7 @@ def test_job_work_of_training_is_epochs_times_parameters_and_of_a_bounds_part_on
     mnist_100 = config["networks"]["mnist_100"]
     assert wb.job_work("trained_network", mnist_100, config) == 20 * 99_710
     assert wb.job_work("classified_subsets", mnist_100, config) == 99_710
+    assert wb.job_work("width_subsamples", mnist_100, config) == 99_710 + 100 * 100 * 300
     # a part: (min(n, N) + m) r^2 of its hidden layer, N = subsets.max_size = 1000, over the
     # layer's ceil(m / bounds.ranks_per_job) parts of interleaved ranks (50: 2 parts of 100)
     part = "relu_singular_value_bounds_part"

@@ -15,6 +15,7 @@ from conftest import demo_config, run_snakemake, write_override
 from PIL import Image
 
 from relusv import tidy
+from relusv.claims._common import VERDICT_WORDS
 
 pytestmark = pytest.mark.slow
 
@@ -42,6 +43,8 @@ CSV_COLUMNS = {
     **{f"results/bounds/{n}/seed{s}.csv": seeded(tidy.BOUNDS.columns) for n, s in REPLICATES},
     **{f"results/widths/{n}/seed{s}.csv": seeded(tidy.WIDTHS.columns) for n, s in REPLICATES},
     **{f"results/widths/{n}/seed{s}_paired.csv": seeded(tidy.WIDTH_DIFFERENCES.columns)
+       for n, s in REPLICATES},
+    **{f"results/widths/{n}/seed{s}_subsamples.csv": seeded(tidy.WIDTH_SUBSAMPLES.columns)
        for n, s in REPLICATES},
     **{f"results/pruning/{n}/seed{s}/harmonic_pruning.csv": "pruning"
        for n, s in PRUNED_REPLICATES},
@@ -171,38 +174,49 @@ def test_claims_report_every_claim(demo_run):
     assert [c["id"] for c in claims] == [f"C{i}" for i in range(1, 9)]
     assert next(c for c in claims if c["id"] == "C7")["holds"] is True  # exact arithmetic
     for claim in claims:
-        assert claim["holds"] in (True, False, None, "mixed")
+        assert claim["holds"] in VERDICT_WORDS
         assert claim["measured"]
     markdown = (workdir / "figures/claims.md").read_text()
+    lines = markdown.splitlines()
+    assert lines.index("| claim | paper | ours | verdict | k of n |") < 6
+    assert len(lines) < 200 and "```" not in markdown  # a page, not JSON dumps
     for claim in claims:
-        assert claim["id"] in markdown
+        assert f"## {claim['id']}: " in markdown
 
 
-@pytest.mark.parametrize("claim_id, replicates", [
-    ("C2", len(REPLICATES)), ("C3", len(REPLICATES)), ("C4", len(REPLICATES)),
-    ("C5", len(REPLICATES)), ("C6", len(PRUNED_REPLICATES))])
-def test_claims_count_their_replicates(demo_run, claim_id, replicates):
-    """C2-C6 are judged per replicate: ``replicates`` counts every replicate (measurable or
-    not), the verdict is True / False / "mixed" as the counts say, the report says k of n."""
+#: The demo's replicates (runs of the experiment): the most seeds of any network.
+RUNS = max(len(seeds) for seeds in SEEDS.values())
+PRUNED_RUNS = max(len(seeds) for seeds in PRUNED_SEEDS.values())
+
+
+@pytest.mark.parametrize("claim_id, runs", [
+    ("C2", RUNS), ("C3", RUNS), ("C4", RUNS), ("C5", RUNS), ("C6", PRUNED_RUNS)])
+def test_claims_count_their_replicates(demo_run, claim_id, runs):
+    """C2-C6 are judged per replicate, run i holding the i-th seed of every network:
+    ``replicates`` counts every replicate (measurable or not), the verdict is as the counts
+    say, the page says k of n, and the replicates table has each network's seed per run."""
     workdir, _ = demo_run
     claims = {c["id"]: c for c in json.loads((workdir / "results/claims.json").read_text())}
     claim = claims[claim_id]
     counts = claim["replicates"]
-    assert counts["of"] + counts["not_measurable"] == replicates
-    per_seed = claim["measured"]["replicates"]
-    assert len(per_seed) == replicates
-    verdicts = [entry["holds"] for entry in per_seed.values() if entry["holds"] is not None]
+    assert counts["of"] + counts["not_measurable"] == runs
+    per_run = claim["measured"]["replicates"]
+    assert sorted(per_run, key=int) == [str(i) for i in range(1, runs + 1)]
+    seeds = SEEDS if claim_id != "C6" else PRUNED_SEEDS
+    for i, entry in enumerate(per_run[str(k)] for k in range(1, runs + 1)):
+        assert entry["seeds"] == {n: s[i] for n, s in seeds.items() if i < len(s)}
+    verdicts = [entry["holds"] for entry in per_run.values() if entry["holds"] is not None]
     assert counts["holds"] == sum(v is True for v in verdicts) and counts["of"] == len(verdicts)
-    expected = (None if not verdicts else True if all(verdicts) else
-                False if not any(verdicts) else "mixed")
+    expected = (None if not verdicts else True if all(v is True for v in verdicts) else
+                "mixed" if any(v is True for v in verdicts) else False)
     assert claim["holds"] == expected
     markdown = (workdir / "figures/claims.md").read_text()
-    assert f"{counts['holds']} of {counts['of']} seeds" in markdown
+    assert f"| {counts['holds']} of {counts['of']} |" in markdown
     table = pd.read_csv(workdir / "figures/tables/replicates.csv")
     rows = table[table["claim"] == claim_id]
     assert set(zip(rows["network"], rows["seed"], strict=True)) <= set(
         REPLICATES if claim_id != "C6" else PRUNED_REPLICATES)
-    assert len(rows) > 0
+    assert set(rows["replicate"]) == set(range(1, runs + 1))
 
 
 def test_provenance_names_commit_seeds_and_versions(demo_run):
@@ -304,6 +318,7 @@ def test_identical_results_in_a_second_directory(demo_run, tmp_path):
     for path in ("results/data", "resources"):
         shutil.copytree(workdir / path, tmp_path / path)
     compared = ["results/bounds/digits_32/seed101.csv", "results/widths/digits_32/seed101.csv",
+                "results/widths/digits_32/seed101_subsamples.csv",
                 "results/training/digits_32/seed101/history.csv",
                 "results/random_layers/bounds.csv",
                 "results/pruning/digits_double/seed111/harmonic_pruning.csv"]
@@ -328,7 +343,8 @@ def test_adding_a_seed_computes_only_the_new_replicate(demo_run, tmp_path):
                            str(workdir))
     jobs = job_stats(result.stdout)
     per_replicate = {"trained_network": 1, "classified_subsets": 1, "gaussian_mean_widths": 1,
-                     "relu_singular_value_bounds": 1, "relu_singular_value_bounds_part": 6}
+                     "width_subsamples": 1, "relu_singular_value_bounds": 1,
+                     "relu_singular_value_bounds_part": 6}
     assert {rule: jobs.get(rule) for rule in per_replicate} == per_replicate
     assert set(jobs) - set(per_replicate) <= {
         "all", "total", "fig3_relu_singular_values", "fig4_gaussian_mean_width", "claims",

@@ -10,8 +10,10 @@ before any expensive work, then writes into ``DIR``:
   data-dependent ReLU singular value bounds and linear singular values of every hidden layer over
   both subsets (:func:`relusv.analyses.network_bounds`);
 - ``widths.csv`` (:data:`relusv.tidy.WIDTHS`, epoch 0: the model as given),
-  ``widths_paired.csv`` (:data:`relusv.tidy.WIDTH_DIFFERENCES`) and
-  ``fig4_gaussian_mean_width.{pdf,png}``: the Gaussian mean widths with standard errors;
+  ``widths_paired.csv`` (:data:`relusv.tidy.WIDTH_DIFFERENCES`),
+  ``widths_subsamples.csv`` (:data:`relusv.tidy.WIDTH_SUBSAMPLES`, claim C5 over random point
+  subsamples) and ``fig4_gaussian_mean_width.{pdf,png}``: the Gaussian mean widths with
+  standard errors;
 - ``summary.md`` and ``claims.json``: the verdicts of claims C2-C5 for this network
   (:func:`relusv.claims.evaluate_claims`, the criteria of the claims report);
 - with ``--prune``: ``pruning.csv`` and ``fig5_harmonic_pruning.{pdf,png}``
@@ -43,7 +45,7 @@ import numpy as np
 DEFAULTS = {
     "max_size": 1000, "min_size": 10, "subset_seed": 0,
     "steps": 500, "bounds_learning_rate": 0.1, "approximant_bias": "free",
-    "n_draws": 100, "width_seed": 0,
+    "n_draws": 100, "width_seed": 0, "subsamples": 100, "subsample_fraction": 0.5,
     "retrain_batches": 50, "retrain_batch_size": 1024, "accuracy_drop": 0.005,
     "retrain_every": 10, "rank_threshold": 10, "pruning_learning_rate": 0.001,
     "pruning_seed": 0, "val_fraction": 0.2, "split_seed": 0,
@@ -92,6 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("widths (config: widths)")
     g.add_argument("--n-draws", type=int, default=d["n_draws"], help="Gaussian draws")
     g.add_argument("--width-seed", type=int, default=d["width_seed"], help="seed of the draws")
+    g.add_argument("--subsamples", type=int, default=d["subsamples"],
+                   help="claim C5: random point subsamples of both subsets (at least 20)")
+    g.add_argument("--subsample-fraction", type=float, default=d["subsample_fraction"],
+                   help="claim C5: each subsample's share of the smaller subset's points")
     g = p.add_argument_group("harmonic pruning (config: pruning)")
     g.add_argument("--prune", action="store_true", help="also run harmonic pruning (Figure 5)")
     g.add_argument("--val-fraction", type=float, default=d["val_fraction"],
@@ -207,6 +213,7 @@ def _check_options(args) -> None:
         check_nonnegative_int,
         check_positive_int,
         check_positive_real,
+        check_real,
     )
 
     for name in ("max_size", "min_size", "steps", "n_draws", "retrain_batches",
@@ -217,6 +224,11 @@ def _check_options(args) -> None:
     for name in ("bounds_learning_rate", "pruning_learning_rate"):
         check_positive_real(getattr(args, name), f"--{name.replace('_', '-')}")
     check_fraction(args.val_fraction, "--val-fraction")
+    if args.subsamples < 20:
+        raise UsageError(f"--subsamples must be at least 20 (95 % of them must be more than all "
+                         f"but one), got {args.subsamples}")
+    check_real(args.subsample_fraction, "--subsample-fraction", low=0.0, high=1.0,
+               low_open=True)
 
 
 def analyse(args: argparse.Namespace) -> dict[str, Path]:
@@ -262,6 +274,7 @@ def _run(args, name, model, weights, data, splits) -> dict[str, Path]:
     from relusv.provenance import provenance_record
     from relusv.subsets import select_subsets
     from relusv.training import predict_classes
+    from relusv.width_subsamples import subsampled_width_differences
 
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -290,6 +303,9 @@ def _run(args, name, model, weights, data, splits) -> dict[str, Path]:
         _progress("Gaussian mean widths of %d layers, %d draws", len(weights), args.n_draws)
         widths, differences = layer_widths_and_differences(
             name, EPOCH, weights, split, n_draws=args.n_draws, seed=args.width_seed)
+        subsamples = subsampled_width_differences(
+            name, EPOCH, weights, split, n_subsamples=args.subsamples,
+            fraction=args.subsample_fraction, n_draws=args.n_draws, seed=args.width_seed)
         pruning = None
         if splits is not None:
             from relusv.pruning import harmonic_pruning, pruning_frame
@@ -310,9 +326,11 @@ def _run(args, name, model, weights, data, splits) -> dict[str, Path]:
 
     files["bounds"], files["widths"] = out / "bounds.csv", out / "widths.csv"
     files["widths_paired"] = out / "widths_paired.csv"
+    files["widths_subsamples"] = out / "widths_subsamples.csv"
     write_csv(files["bounds"], bounds)
     write_csv(files["widths"], widths)
     write_csv(files["widths_paired"], differences)
+    write_csv(files["widths_subsamples"], subsamples)
     figures = [("fig3_relu_singular_values", plot_relu_singular_values, {name: bounds}),
                ("fig4_gaussian_mean_width", plot_gaussian_mean_width, {name: widths})]
     if pruning is not None:
@@ -327,7 +345,8 @@ def _run(args, name, model, weights, data, splits) -> dict[str, Path]:
 
     claims = [claim for claim in evaluate_claims(
         None, {name: bounds}, {name: widths}, {name: subsets.summary()},
-        width_differences={name: differences}) if claim["id"] != "C1"]
+        width_differences={name: differences}, width_subsamples={name: subsamples})
+        if claim["id"] != "C1"]
     files["claims"], files["summary"] = out / "claims.json", out / "summary.md"
     write_json(files["claims"], claims)
     write_text(files["summary"], summary_markdown(name, args, summary, claims, pruning))

@@ -260,6 +260,20 @@ WIDTH_DIFFERENCES = TidyTable(
     required=("network", "layer", "epoch", "difference", "stderr"),
 )
 
+#: Claim C5 over which points were drawn: per (network, layer, subsample) the paired difference of
+#: the Gaussian mean widths over a random subsample of the correct and one of the incorrect points
+#: at the final checkpoint (``epoch``), each of ``n_points`` points drawn without replacement,
+#: and ``stderr`` its standard error over the subsample's own ``n_draws`` Gaussian draws
+#: (:func:`relusv.width_subsamples.subsampled_width_differences`).
+WIDTH_SUBSAMPLES = TidyTable(
+    "subsampled paired width differences",
+    columns=("network", "layer", "epoch", "subsample", "difference", "stderr", "n_draws",
+             "n_points"),
+    required=("network", "layer", "subsample", "difference", "stderr"),
+)
+
+__all__ += ["WIDTH_SUBSAMPLES"]
+
 
 def last_iteration_before_drop(df: pd.DataFrame, threshold: float = 0.5):
     """The paper's "below ``threshold`` after iteration N" of a pruning table, and the ranks at N.
@@ -362,17 +376,20 @@ __all__ += ["NETWORKS_REPLICATES", "read_replicates", "replicate_seeds", "with_s
 # Claims over replicates (appended): the numbers each replicate's verdict rests on.
 
 #: Claims C2-C6 over replicates (:func:`relusv.claims.replicates_table`): one row per (claim,
-#: network, seed, quantity, layer, subset) with the number the replicate's verdict rests on in
+#: replicate, network, quantity, layer, subset) with a number the replicate's verdict rests on in
 #: ``value`` (C2 ``bound_level``, C4 ``final_width`` per subset and layer; C3
-#: ``largest_bound_correct_minus_incorrect`` and C5 ``paired_difference_over_stderr`` per layer;
-#: C6 ``drop_after_iteration``); ``layer`` and ``subset`` are empty where the quantity has none,
-#: ``seed`` where the claim was judged on a single run; ``replicate_holds`` is the claim's verdict
-#: in that replicate.
+#: ``largest_bound_correct_minus_incorrect`` and C5 ``fraction_of_subsamples_beyond_noise`` per
+#: layer; C6 ``drop_after_iteration`` per judged network). ``replicate`` is the run of the
+#: experiment (1, 2, ...; the i-th seed of every network) and ``seed`` the network's seed in it,
+#: both empty where the claim was judged on a single run; ``layer`` and ``subset`` are empty where
+#: the quantity has none. ``row_holds`` is the outcome of the row's own test (C3 correct >
+#: incorrect in that layer, C5 that layer, C6 that network), empty for C2 and C4, whose levels
+#: are tested only together.
 REPLICATES = TidyTable(
     "claims over replicates",
-    columns=("claim", "network", "seed", "quantity", "layer", "subset", "value",
-             "replicate_holds"),
-    required=("claim", "network", "seed", "quantity", "value"),
+    columns=("claim", "replicate", "network", "seed", "quantity", "layer", "subset", "value",
+             "row_holds"),
+    required=("claim", "replicate", "network", "seed", "quantity", "value"),
 )
 
 __all__ += ["REPLICATES"]

@@ -51,6 +51,7 @@ RULE_JOBS = {
     "relu_singular_value_bounds_part": "bounds_parts",
     "relu_singular_value_bounds": "replicates",
     "gaussian_mean_widths": "replicates",
+    "width_subsamples": "replicates",
     "random_layer_bounds": "once",
     "fig1_relu_layer": "once",
     "fig2_random_layers": "once",
@@ -59,8 +60,8 @@ RULE_JOBS = {
     "appendix_figure": "appendix_networks",
     "training_tables": "once",
     "parameter_table": "once",
-    "claims": "once",
     "bounds_table": "once",
+    "claims": "once",
     "replicates_table": "once",
     "double_layer_network": "pruned_replicates",
     "harmonic_pruning": "pruned_replicates",
@@ -287,7 +288,9 @@ def job_work(rule: str, network: Mapping, config: Mapping, layer: int | str | No
       (``subsets.max_size``): one Adam step of rank ``k`` costs ``N k (n' + m)``, summed over
       ``k <= r``;
     - ``gaussian_mean_widths``: checkpoints (epochs) times (parameters plus ``n_draws`` times
-      the summed widths): forward passes and the widths' products at every checkpoint.
+      the summed widths): forward passes and the widths' products at every checkpoint;
+    - ``width_subsamples``: parameters plus ``subsamples`` times ``n_draws`` times the summed
+      widths: one forward pass and the widths' products of every subsample, final checkpoint.
     """
     from relusv.data import dataset_info
     from relusv.parameter_counts import dense_mlp_parameter_count
@@ -314,6 +317,10 @@ def job_work(rule: str, network: Mapping, config: Mapping, layer: int | str | No
         return float((min(n, n_points) + m) * min(m, n, n_points) ** 2) / parts
     if rule == "gaussian_mean_widths":
         return float(network["epochs"] * (parameters + config["widths"]["n_draws"] * sum(widths)))
+    if rule == "width_subsamples":
+        widths_config = config["widths"]
+        return float(parameters + widths_config["subsamples"] * widths_config["n_draws"]
+                     * sum(widths))
     raise ValueError(f"rule {rule!r} has no work model; it must run once per network")
 
 

@@ -8,6 +8,7 @@ rule claims:
         bounds=all_replicates("results/bounds/{network}/seed{seed}.csv"),
         widths=all_replicates("results/widths/{network}/seed{seed}.csv"),
         width_differences=all_replicates("results/widths/{network}/seed{seed}_paired.csv"),
+        width_subsamples=all_replicates("results/widths/{network}/seed{seed}_subsamples.csv"),
         subsets=all_replicates("results/subsets/{network}/seed{seed}.json"),
         pruning=all_pruned_replicates("results/pruning/{pruned}/seed{seed}/harmonic_pruning.csv"),
         from_scratch=expand("results/pruning/{pruned}/from_scratch_summary.csv",
@@ -34,8 +35,8 @@ rule claims:
         "../../scripts/claims.py"
 
 
-# Replicates: per claim C2-C6 and replicate, the number its verdict rests on (e.g. the paired
-# width difference over its standard error per layer), so the spread over seeds is visible.
+# Replicates: per claim C2-C6, replicate (run of the experiment) and network, the numbers its
+# verdict rests on, each with the outcome of its own test where it has one.
 
 
 rule replicates_table:

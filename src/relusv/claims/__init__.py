@@ -7,13 +7,16 @@
   networks trained from scratch (section V): :func:`evaluate_pruning_claims`;
 - :mod:`relusv.claims.report`: :func:`merge_claims`, :func:`claims_markdown`,
   :func:`write_claims` (``claims.json`` and a Markdown page) and :func:`read_claims`;
-- :mod:`relusv.claims.replicates`: C2-C6 judged per seed when the networks were trained under
-  several (a verdict ``True``, ``False`` or ``"mixed"``, counted in ``replicates``), and
-  :func:`replicates_table`, the numbers behind each replicate's verdict.
+- :mod:`relusv.claims.replicates`: C2-C6 judged per replicate when the networks were trained
+  under several seeds, a replicate being one run of the experiment (the i-th seed of every
+  network), counted "k of n" in ``replicates``; and :func:`replicates_table`, the numbers behind
+  each replicate's verdict, each with the outcome of its own test.
 
 Each claim module's docstring states its criteria, fixed before any data are seen and not
-adjusted to the results; a claim that does not hold is reported as ``False``, one that could not
-be measured as ``None`` with the reason. The statements and the paper's numbers come from
+adjusted to the results. Verdicts (:data:`relusv.claims._common.VERDICT_WORDS`): ``True``,
+``False`` (does not hold), ``"mixed"`` (over replicates), ``"not supported"`` (C1: the evidence
+could have supported the claim and did not, without refuting it), ``None`` (not measurable, with
+the reason). The statements and the paper's numbers come from
 :mod:`relusv.paper`, the tables' columns from :mod:`relusv.tidy`. No Keras: the claims rule does
 not import TensorFlow.
 """
