@@ -1,5 +1,5 @@
-"""Harmonic pruning (relusv.pruning.harmonic; SPEC section 4, claims C6, C7): steps, records,
-retraining, checkpoints and resume, bad input."""
+"""Harmonic pruning (relusv.pruning.harmonic; docs/method.md section 5, claims C6, C7): steps,
+records, retraining, checkpoints and resume, bad input."""
 
 import json
 import os

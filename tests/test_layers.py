@@ -1,4 +1,5 @@
-"""DoubleDense, double-p-product initialisation and parameter counts (SPEC section 4, claim C7)."""
+"""DoubleDense, double-p-product initialisation and parameter counts (docs/method.md section 5,
+claim C7)."""
 
 import keras
 import numpy as np
@@ -114,7 +115,7 @@ def test_from_kernel_is_the_truncated_svd():
     np.testing.assert_allclose(got, truncated, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(np.linalg.svd(got, compute_uv=False)[:2], s[:2], rtol=1e-5)
     v = keras.ops.convert_to_numpy(layer.v)
-    np.testing.assert_allclose(v.T @ v, np.eye(2), atol=1e-5)  # V has orthonormal rows (SPEC)
+    np.testing.assert_allclose(v.T @ v, np.eye(2), atol=1e-5)  # V has orthonormal rows
     np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.bias), bias, rtol=1e-6)
     x = rng.normal(size=(4, 8)).astype("float32")
     np.testing.assert_allclose(

@@ -133,8 +133,8 @@ def test_refined_bounds_are_capped_monotone_and_attained_by_the_approximant(m, n
 
 
 def test_the_refined_bound_exceeds_the_sample_bound_in_20_dimensions():
-    """Claim C1's measurement (SPEC section 1): on a 20x20 layer the sample misses the worst
-    directions; the refined bounds are well above the sample's at every rank."""
+    """Claim C1's measurement (docs/method.md section 2): on a 20x20 layer the sample misses the
+    worst directions; the refined bounds are well above the sample's at every rank."""
     result = sphere_bounds(_layer(20, 20, 0), n_points=1000, seed=0, **SMALL)
     assert np.all(result.bounds_refined > 1.2 * result.bounds_sample)
 

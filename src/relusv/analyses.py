@@ -43,7 +43,7 @@ def layer_inputs(weights: Sequence[tuple[np.ndarray, np.ndarray]],
     Parameters
     ----------
     weights : list of (W, b)
-        Hidden layers in SPEC orientation, ``W`` of shape ``(m, n)``.
+        Hidden layers as outputs x inputs, ``W`` of shape ``(m, n)``.
     x : (N, n_0) array
         Network inputs.
 

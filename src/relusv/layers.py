@@ -1,13 +1,13 @@
 """Double-layers and double-p-product initialisation (paper section V).
 
-A double-layer is ``x -> relu(U V x + b)`` with ``V: (r, n)`` and ``U: (m, r)`` in the SPEC's
+A double-layer is ``x -> relu(U V x + b)`` with ``V: (r, n)`` and ``U: (m, r)`` in the paper's
 orientation, so that its weight matrix ``W = U V`` has rank at most ``r`` and it has
 ``r (n + m) + m`` parameters. Keras works with row vectors, ``x @ kernel`` with a kernel of shape
 ``(inputs, outputs)``; :class:`DoubleDense` therefore stores the factors transposed:
 
-- ``layer.v``: shape ``(n, r)`` (the SPEC's ``V`` transposed),
-- ``layer.u``: shape ``(r, m)`` (the SPEC's ``U`` transposed),
-- ``layer.kernel = v @ u``: shape ``(n, m)``, the SPEC's ``W`` transposed,
+- ``layer.v``: shape ``(n, r)`` (the paper's ``V`` transposed),
+- ``layer.u``: shape ``(r, m)`` (the paper's ``U`` transposed),
+- ``layer.kernel = v @ u``: shape ``(n, m)``, the paper's ``W`` transposed,
 
 and computes ``activation(x @ v @ u + b)``.
 
@@ -180,9 +180,9 @@ class DoublePProduct(keras.initializers.Initializer):
 def double_dense_factors(kernel, rank: int) -> tuple[np.ndarray, np.ndarray]:
     """Factors of the best rank-``rank`` approximation of a Keras kernel (truncated SVD).
 
-    In SPEC orientation ``W = kernel.T = U_s Sigma V_s^T``; the double-layer keeps the first ``r``
+    As outputs x inputs, ``W = kernel.T = U_s Sigma V_s^T``; the double-layer keeps the first ``r``
     columns of ``U_s Sigma`` as its ``U`` and the first ``r`` rows of ``V_s^T`` as its ``V``
-    (SPEC section 4, step 3). In Keras layout the factors are the transposes of those.
+    (docs/method.md section 5, step 3). In Keras layout the factors are the transposes of those.
 
     Parameters
     ----------
@@ -217,7 +217,7 @@ def double_dense_factors(kernel, rank: int) -> tuple[np.ndarray, np.ndarray]:
 class DoubleDense(keras.layers.Layer):
     """Double-layer ``activation(x @ v @ u + b)`` with ``v: (n, rank)``, ``u: (rank, units)``.
 
-    Its kernel ``v @ u`` (Keras layout ``(n, units)``, the transpose of the SPEC's ``W = U V``)
+    Its kernel ``v @ u`` (Keras layout ``(n, units)``, the transpose of the paper's ``W = U V``)
     has rank at most ``rank``; the layer has ``rank * (n + units) + units`` parameters (without
     the ``units`` with ``use_bias=False``). ``rank = 0`` is allowed: the layer then outputs
     ``activation(b)`` for every input.

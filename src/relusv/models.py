@@ -197,7 +197,7 @@ def hidden_activations(model: keras.Model, x, batch_size: int = 1024) -> list[np
 
 
 def layer_weights(model: keras.Model) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per hidden layer ``(W, b)`` in SPEC orientation: ``relu(W x + b)`` is the layer's output.
+    """Per hidden layer ``(W, b)`` as outputs x inputs: ``relu(W x + b)`` is the layer's output.
 
     Returns
     -------
@@ -366,7 +366,7 @@ def canonical_mlp(model, name: str | None = None) -> keras.Model:
 
 
 def check_analysable(model) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Check that the analyses apply to ``model``; return its hidden ``(W, b)`` in SPEC orientation.
+    """Check that the analyses apply to ``model``; return its hidden ``(W, b)`` as outputs x inputs.
 
     ``model``: as :func:`canonical_mlp` describes (its output layer found structurally, whatever
     its name). Returns :func:`layer_weights` of the hidden layers: ``W`` of shape ``(m, n)``,

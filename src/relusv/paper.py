@@ -1,7 +1,7 @@
 """The paper's constants: its claims as stated, the numbers it reports, and the section V-C nets.
 
 One definition of each, without Keras, imported by claims, tables, pruning and the from-scratch
-comparison. The statements follow SPEC section 6; the numbers are those the paper prints.
+comparison. The statements follow docs/method.md section 8; the numbers are those the paper prints.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 __all__ = ["CLAIMS", "PAPER_HEADLINES", "PAPER_NUMBERS", "SECTION_VC_ARCHITECTURES",
            "architecture_name"]
 
-#: The paper's claims as SPEC section 6 states them, and where the paper shows them.
+#: The paper's claims as docs/method.md section 8 states them, and where the paper shows them.
 CLAIMS = {
     "C1": (
         "ReLU singular value bounds never exceed the linear singular values (Lemma 5), and are "

@@ -1,7 +1,7 @@
 """ReLU singular value bounds on the unit sphere: the paper's sample bound and a refined one.
 
 For an unbiased layer ``relu(W .)`` the ReLU singular value is a supremum over the whole unit
-sphere ``S`` (SPEC section 1),
+sphere ``S`` (docs/method.md section 2),
 
     s_k(relu(W .)) = inf over rank(L) <= k of sup over x in S of ||relu(W x) - relu(L x)||.
 

@@ -1,4 +1,4 @@
-"""Correctly and incorrectly classified points of equal size (SPEC section 2).
+"""Correctly and incorrectly classified points of equal size (docs/method.md section 6).
 
 The paper compares a layer's behaviour on points the network classifies correctly with points it
 gets wrong, on sets *of the same size* so that widths and bounds are comparable. When a network

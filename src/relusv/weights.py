@@ -62,7 +62,7 @@ _RERUN = "rerun the training rule (snakemake --forcerun trained_network)"
 
 
 def spec_orientation(kernel, bias) -> tuple[np.ndarray, np.ndarray]:
-    """A hidden layer's ``(W, b)`` in SPEC orientation, float64: ``relu(W x + b)`` is its output.
+    """A hidden layer's ``(W, b)`` as outputs x inputs, float64: ``relu(W x + b)`` is its output.
 
     Parameters
     ----------
@@ -145,7 +145,7 @@ class LayerWeights:
         return (self.factors[0].shape[0], self.factors[1].shape[1])
 
     def spec_weights(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(W, b)`` in SPEC orientation, float64: :func:`spec_orientation` of the kernel (or
+        """``(W, b)`` as outputs x inputs, float64: :func:`spec_orientation` of the kernel (or
         the factors of a double-layer) and the bias, as :func:`relusv.models.layer_weights`
         takes it for the model, so the two agree bit for bit."""
         return spec_orientation(self.kernel if self.kernel is not None else self.factors,
@@ -191,7 +191,7 @@ def check_network(layers: Sequence[LayerWeights]) -> list[LayerWeights]:
 
 
 def hidden_layer_weights(layers: Sequence[LayerWeights]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per hidden layer ``(W, b)`` in SPEC orientation: :func:`relusv.models.layer_weights`.
+    """Per hidden layer ``(W, b)`` as outputs x inputs: :func:`relusv.models.layer_weights`.
 
     Returns
     -------

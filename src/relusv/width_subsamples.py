@@ -40,7 +40,7 @@ def subsampled_width_differences(
     epoch : int
         The checkpoint the weights are from (the final one), written into ``epoch``.
     weights : list of (W, b)
-        Hidden layers in SPEC orientation, ``W`` of shape ``(m, n)``.
+        Hidden layers as outputs x inputs, ``W`` of shape ``(m, n)``.
     inputs_by_subset : mapping with the keys ``"correct"`` and ``"incorrect"``
         Network inputs of each subset, ``(N, n_0)`` arrays.
     n_subsamples : int

@@ -1,4 +1,4 @@
-"""The paper's checkable claims C1-C8 (SPEC section 6), measured on the workflow's tidy tables.
+"""The paper's checkable claims C1-C8 (docs/method.md section 8), measured on tidy tables.
 
 - :mod:`relusv.claims.spectral`: C1-C5, the ReLU singular value bounds of random layers and of
   trained networks, and Gaussian mean widths (Figures 2-4, Appendix A):

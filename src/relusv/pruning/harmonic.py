@@ -1,7 +1,7 @@
 """Harmonic pruning (paper section V): the step, when to retrain, the whole run.
 
 The network is a :class:`~relusv.pruning.state.PruningState` (numpy arrays in Keras layout:
-hidden layer ``l`` computes ``relu((h @ v_l) @ u_l + b_l)``; the SPEC's ``W_l = U V`` is
+hidden layer ``l`` computes ``relu((h @ v_l) @ u_l + b_l)``; the paper's ``W_l = U V`` is
 ``(v_l @ u_l).T``).
 
 One step of harmonic pruning (:func:`pruning_step`, :func:`harmonic_pruning`):
@@ -17,7 +17,7 @@ One step of harmonic pruning (:func:`pruning_step`, :func:`harmonic_pruning`):
    number of non-zero singular values, the new rank is ``k - 1``, ``v`` = the first ``k - 1``
    left singular vectors of the kernel and ``u = diag(s) B^T`` truncated, exactly as
    :func:`relusv.layers.double_dense_factors` (the first ``r`` columns of ``U Sigma`` and rows of
-   ``V^T`` in the SPEC's orientation). A singular value counts as non-zero when it exceeds
+   ``V^T`` in the paper's orientation). A singular value counts as non-zero when it exceeds
    ``rank_rtol`` (:data:`~relusv.pruning.state.RANK_RTOL`, ``1e-10``) times the layer's largest
    one. The product is formed in float64 from the float32 factors, so it has rank ``r`` to
    float64 precision: its singular values beyond ``r`` are round-off at ~1e-16 of the largest,

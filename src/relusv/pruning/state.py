@@ -3,7 +3,7 @@
 A :class:`PruningState` holds per hidden layer the double-layer factors ``v: (n_l, r_l)``,
 ``u: (r_l, m_l)`` and the bias ``b: (m_l,)``, and the dense output layer ``w_out: (m_L, classes)``,
 ``b_out: (classes,)``. Everything is in Keras layout (row vectors): hidden layer ``l`` computes
-``relu((h @ v_l) @ u_l + b_l)``, the output ``h @ w_out + b_out`` (logits). The SPEC's
+``relu((h @ v_l) @ u_l + b_l)``, the output ``h @ w_out + b_out`` (logits). The paper's
 ``W_l = U V`` is ``(v_l @ u_l).T``. :func:`state_from_model` and :func:`model_from_state` go to
 and from a Keras MLP of :func:`relusv.models.build_mlp`; :func:`save_state` and
 :func:`load_state` to and from an ``.npz`` file.
