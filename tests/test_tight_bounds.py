@@ -302,3 +302,17 @@ def test_bounds_table_compares_both_procedures_over_replicates():
         bounds_table(frame.drop(columns="paper_bound"))
     with pytest.raises(ValueError, match="no rows"):
         bounds_table(frame.iloc[:0])
+
+
+def test_the_claims_say_which_bounds_they_are_judged_on():
+    from relusv.claims.spectral import bounds_procedure
+
+    weights, x = _network()
+    options = dict(steps=5, learning_rate=0.1, approximant_bias="free", layers=[1])
+    tight = network_bounds("a", weights, {"correct": x}, **options)
+    paper = network_bounds("b", weights, {"correct": x}, method="paper", **options)
+    assert bounds_procedure({"a": tight}).startswith("Judged on the tight bounds")
+    assert bounds_procedure({"b": paper}).startswith("Judged on the paper's procedure")
+    assert bounds_procedure({"b": paper.drop(columns="method")}).startswith(
+        "Judged on the paper's procedure")  # tables from before the tight bounds
+    assert "mixed" in bounds_procedure({"a": tight, "b": paper})
