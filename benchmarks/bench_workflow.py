@@ -3,21 +3,26 @@
 1. **Demo DAG** (``config/demo.yaml``, offline): ``snakemake --cores 2 workflow_benchmarks`` in a
    fresh directory, ``--demo-repeats`` times. Reported: the wall-clock of each run (Snakemake's
    start to its exit, DAG building included) and their median, the per-rule table of the
-   ``workflow_benchmarks`` target (:func:`relusv.workflow_benchmarks.rule_table`) over each job's
-   median across the runs, and the makespan that :func:`relusv.workflow_schedule.simulate_schedule`
+   ``workflow_benchmarks`` target (:func:`relusv_workflow.benchmarks.rule_table`) over each job's
+   median across the runs, and the makespan that :func:`relusv_workflow.schedule.simulate_schedule`
    gives those jobs on Snakemake's own DAG of the demo (a check of the simulation against the
    measured wall-clock).
 2. **Full paper, estimated** (``config/config.yaml``): the paper cannot be downloaded here, so a
    *probe* runs the paper's configuration restricted to one network per dataset and one
-   replicate of each (:func:`relusv.workflow_benchmarks.probe_config`: mnist_100, cifar10_100,
+   replicate of each (:func:`relusv_workflow.benchmarks.probe_config`: mnist_100, cifar10_100,
    fashion_mnist_100, boston_housing_32 and both networks to prune, each under its first seed,
    and the first from-scratch seed) on synthetic stand-ins of the four datasets with their exact
    shapes (``standin_data.py``; the probe's figures and claims mean nothing, its timings are
    those of the real sizes); its job table is saved as
    ``benchmarks/results/workflow_probe_jobs.csv``.
-   :func:`relusv.workflow_benchmarks.estimate_jobs` then predicts every job of the paper: other
+   :func:`relusv_workflow.benchmarks.estimate_jobs` then predicts every job of the paper: other
    replicates as their probe replicate, networks the probe did not run scaled from the probe
-   network of the same dataset by their work ratio. Reported: the probe's wall-clock and per-rule
+   network of the same dataset by their work ratio. A rule the probe did not time (a probe saved
+   before the rule existed, such as ``width_subsamples`` or ``bounds_table`` in an old
+   ``workflow_probe_jobs.csv``) is *unmeasured*: its jobs are left out of the estimate and of the
+   simulated runs (0 s), and a warning line before the tables names each such rule and its number
+   of jobs, so the totals are lower estimates until the probe is rerun. Reported: the probe's
+   wall-clock and per-rule
    table, the estimated per-rule table, the total job seconds (as measured on 2 cores), the
    longest job, and on 2, 8 and 16 cores the simulated makespan on Snakemake's DAG of the paper
    (ready jobs started longest remaining chain first, and in Snakemake's job order), a lower bound
@@ -40,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -47,8 +53,14 @@ import yaml
 
 from relusv.config import network_seeds
 from relusv.tables import to_markdown
-from relusv.workflow_benchmarks import estimate_jobs, probe_config, rule_table
-from relusv.workflow_schedule import (
+from relusv_workflow.benchmarks import (
+    UnmeasuredRulesWarning,
+    estimate_jobs,
+    probe_config,
+    rule_table,
+    unmeasured_rules,
+)
+from relusv_workflow.schedule import (
     JobGraph,
     graph_seconds,
     simulate_schedule,
@@ -248,7 +260,16 @@ def estimate(jobs: pd.DataFrame, config: dict, configfiles: list[Path],
              threads: dict[str, int], label: str, per_rule: bool = True) -> list[dict]:
     """Print the jobs of ``config`` (written in ``configfiles``) estimated from the probe's
     ``jobs`` and their simulated runs; ``per_rule``: with the per-rule table."""
-    estimated = estimate_jobs(jobs, config)
+    unmeasured = unmeasured_rules(jobs, config)
+    if unmeasured:
+        print("**Warning: unmeasured rules.** The probe has no job of "
+              + ", ".join(f"`{rule}` ({count} job{'s' * (count != 1)})"
+                          for rule, count in unmeasured.items())
+              + ": those jobs are left out of the estimate and take 0 s in the simulated runs, "
+              "so every total below is short by their time; rerun the probe to include them.\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnmeasuredRulesWarning)  # printed just above
+        estimated = estimate_jobs(jobs, config)
     scaled = estimated[estimated["scale"] != 1.0]
     copied = estimated[(estimated["scale"] == 1.0)
                        & (estimated["from_job"] != estimated["rule"] + " " + estimated["job"])]
@@ -264,7 +285,7 @@ def estimate(jobs: pd.DataFrame, config: dict, configfiles: list[Path],
         print()
     longest = estimated.loc[estimated["seconds"].idxmax()]
     graph = with_threads(workflow_graph(ROOT / "Snakefile", configfiles), threads)
-    seconds = graph_seconds(graph, estimated)
+    seconds = graph_seconds(graph, estimated, unmeasured=unmeasured)
     print(f"Estimated job seconds of the paper (as measured on {CORES} cores): "
           f"**{_minutes(estimated['seconds'].sum())}**; the longest job: "
           f"{_minutes(longest['seconds'])}, {longest['rule']} {longest['job']}. Simulated on "

@@ -10,7 +10,8 @@ import keras
 
 from relusv.data import load_prepared
 from relusv.files import atomic_path, write_json
-from relusv.models import canonical_mlp, hidden_layers
+from relusv.layers import hidden_layers
+from relusv.models import canonical_mlp
 from relusv.rules import rule_run
 from relusv.training import checkpoint_files, checkpoint_path, load_checkpoint, split_accuracies
 from relusv.weights import checkpoint_weights_path, network_weights, save_network_weights

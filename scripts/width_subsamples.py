@@ -4,34 +4,20 @@ the incorrect points, the paired width difference at the final checkpoint.
 Reads the final checkpoint's weights (no TensorFlow); with split_at each_checkpoint a numpy
 forward pass reclassifies the pool there, as the widths rule does."""
 
-import numpy as np
-
-from relusv.data import load_prepared
 from relusv.files import write_csv
 from relusv.rules import rule_run
-from relusv.subsets import pool_arrays, select_subsets
+from relusv.subsets import split_for_network
 from relusv.tidy import with_seed
-from relusv.weights import (
-    checkpoint_weights_files,
-    hidden_layer_weights,
-    load_network_weights,
-    predict_classes_from_weights,
-)
+from relusv.weights import checkpoint_weights_files, hidden_layer_weights, load_network_weights
 from relusv.width_subsamples import subsampled_width_differences
 
 with rule_run(snakemake) as log:
     params = snakemake.params
     epoch, path = checkpoint_weights_files(snakemake.input.checkpoints)[-1]
     network = load_network_weights(path)
-    subsets = np.load(snakemake.input.subsets)
-    split = {"correct": subsets["x_correct"], "incorrect": subsets["x_incorrect"]}
-    reselect = params.reselect  # the subsets' config when split_at is each_checkpoint
-    if reselect is not None:
-        x_pool, y_pool = pool_arrays(load_prepared(snakemake.input.data)[0], reselect["pool"])
-        chosen = select_subsets(y_pool, predict_classes_from_weights(network, x_pool),
-                                max_size=reselect["max_size"], min_size=reselect["min_size"],
-                                seed=reselect["seed"])
-        split = {"correct": x_pool[chosen.correct], "incorrect": x_pool[chosen.incorrect]}
+    # as in gaussian_mean_widths: params.reselect reclassifies the pool (split_at each_checkpoint)
+    split = split_for_network(snakemake.input.subsets, snakemake.input.data,
+                              params.reselect)(network)
     log.info("%s: %d subsamples of %d and %d points at epoch %d",
              snakemake.wildcards.network, params.n_subsamples, len(split["correct"]),
              len(split["incorrect"]), epoch)

@@ -3,7 +3,7 @@
 from relusv.files import write_csv
 from relusv.rules import rule_run
 from relusv.tables import write_table
-from relusv.workflow_benchmarks import job_table, rule_table
+from relusv_workflow.benchmarks import job_table, rule_table
 
 with rule_run(snakemake):
     jobs = job_table(dict(zip(snakemake.input, snakemake.params.jobs, strict=True)))

@@ -21,8 +21,8 @@ from relusv.singular_values import (
     EARLY_STOPPING_PATIENCE,
     EARLY_STOPPING_TOLERANCE,
     relu_singular_value_bounds,
-    sphere_bounds,
 )
+from relusv.sphere_bounds import sphere_bounds
 from relusv.tidy import BOUNDS, RANDOM_LAYERS, WIDTH_DIFFERENCES, WIDTHS
 from relusv.widths import WidthEstimate, gaussian_mean_width, gaussian_mean_width_per_draw
 

@@ -5,7 +5,9 @@ import logging
 import numpy as np
 import pytest
 
-from relusv.subsets import pool_arrays, select_subsets
+from relusv.data import prepare, save_prepared
+from relusv.subsets import pool_arrays, select_subsets, split_for_network
+from relusv.weights import LayerWeights, predict_classes_from_weights
 
 
 def labels(n_correct, n_incorrect, seed=0):
@@ -64,3 +66,32 @@ def test_pool_all_concatenates_the_splits():
     np.testing.assert_array_equal(y, [0, 0, 1, 1, 2, 2])
     x, y = pool_arrays(prepared, "validation")
     np.testing.assert_array_equal(y, [1, 1])
+
+
+def test_split_for_network_gives_the_saved_subsets_or_the_pool_reclassified(tmp_path):
+    """What the widths rules take: the classified subsets whatever the network
+    (``split_at: final``), or the pool drawn again as each network classifies it."""
+    arrays, meta = prepare("wine", validation_fraction=0.2, test_fraction=0.3, seed=0)
+    data = save_prepared(tmp_path / "wine.npz", arrays, meta)
+    subsets = tmp_path / "subsets.npz"
+    np.savez(subsets, x_correct=arrays["x_test"][:3], x_incorrect=arrays["x_test"][3:6])
+    def network(seed):
+        rng = np.random.default_rng(seed)
+        return [LayerWeights("hidden_1", "relu", np.zeros(8, "float32"),
+                             rng.standard_normal((13, 8)).astype("float32")),
+                LayerWeights("logits", "linear", np.zeros(3, "float32"),
+                             rng.standard_normal((8, 3)).astype("float32"))]
+
+    final = split_for_network(subsets, data)
+    for seed in (1, 2):
+        np.testing.assert_array_equal(final(network(seed))["correct"], arrays["x_test"][:3])
+        np.testing.assert_array_equal(final(network(seed))["incorrect"], arrays["x_test"][3:6])
+    reselect = {"pool": "test", "max_size": 10, "min_size": 2, "seed": 4}
+    each = split_for_network(subsets, data, reselect)
+    x, y = pool_arrays(arrays, "test")
+    for seed in (1, 2):
+        chosen = select_subsets(y, predict_classes_from_weights(network(seed), x), max_size=10,
+                                min_size=2, seed=4)
+        split = each(network(seed))
+        np.testing.assert_array_equal(split["correct"], x[chosen.correct])
+        np.testing.assert_array_equal(split["incorrect"], x[chosen.incorrect])

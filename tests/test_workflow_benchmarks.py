@@ -1,13 +1,14 @@
-"""relusv.workflow_benchmarks: reading Snakemake benchmark files, summaries and estimates."""
+"""relusv_workflow.benchmarks: reading Snakemake benchmark files, summaries and estimates."""
 
 import math
+import warnings
 
 import pandas as pd
 import pytest
-from conftest import validated_config
+from conftest import ROOT, validated_config
 
-from relusv import workflow_benchmarks as wb
 from relusv.config import ALL_LAYERS
+from relusv_workflow import benchmarks as wb
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
@@ -273,15 +274,47 @@ def test_estimate_scales_a_bounds_part_by_its_own_layer():
     assert gather["from_job"] == "relu_singular_value_bounds (median of 4)"
 
 
-def test_estimate_needs_every_rule_a_probe_network_of_every_dataset_and_of_every_depth():
+def test_estimate_needs_a_probe_network_of_every_dataset_and_of_every_depth():
     config = paper_config()
     probe = fake_probe(config)
     with pytest.raises(ValueError, match="no probe network on dataset 'cifar10'"):
         wb.estimate_jobs(probe[~probe["job"].str.contains("cifar10_100")], config)
-    old_layout = probe[probe["rule"] != "relu_singular_value_bounds_part"]
-    with pytest.raises(ValueError, match="no job of rule relu_singular_value_bounds_part: it "
-                                         "ran another version"):
-        wb.estimate_jobs(old_layout, config)
     config["networks"]["cifar10_300"]["widths"] = [300, 300, 300, 300]
     with pytest.raises(ValueError, match="with as many hidden layers"):
         wb.estimate_jobs(probe, config)
+
+
+def test_rules_the_probe_did_not_time_are_left_out_with_a_warning():
+    """A probe saved before a rule existed (the saved probe has no width_subsamples or
+    bounds_table): those rules' jobs are unmeasured, left out and named, the rest as before."""
+    config = paper_config()
+    probe = fake_probe(config)
+    full = wb.estimate_jobs(probe, config)
+    old = probe[~probe["rule"].isin(["width_subsamples", "bounds_table"])]
+    planned = pd.Series([job["rule"] for job in wb.planned_jobs(config)]).value_counts()
+    unmeasured = wb.unmeasured_rules(old, config)
+    assert unmeasured == {"width_subsamples": planned["width_subsamples"], "bounds_table": 1}
+    assert list(unmeasured) == [r for r in wb.RULE_JOBS if r in unmeasured]  # in rule order
+    assert wb.unmeasured_rules(probe, config) == {}
+    with pytest.warns(wb.UnmeasuredRulesWarning,
+                      match=rf"width_subsamples \({planned['width_subsamples']} jobs\), "
+                            r"bounds_table \(1 job\): they are unmeasured and left out"):
+        estimate = wb.estimate_jobs(old, config)
+    assert not estimate["rule"].isin(["width_subsamples", "bounds_table"]).any()
+    kept = full[~full["rule"].isin(["width_subsamples", "bounds_table"])]
+    pd.testing.assert_frame_equal(estimate.reset_index(drop=True), kept.reset_index(drop=True))
+
+
+def test_the_saved_probe_estimates_the_paper_with_its_unmeasured_rules_named():
+    """benchmarks/results/workflow_probe_jobs.csv, as `bench_workflow.py --estimate-only` reads
+    it, against the full paper config: every rule it timed is estimated, the others named."""
+    config = paper_config()
+    probe = pd.read_csv(ROOT / "benchmarks/results/workflow_probe_jobs.csv")
+    unmeasured = wb.unmeasured_rules(probe, config)
+    assert set(unmeasured) <= set(wb.RULE_JOBS) - set(probe["rule"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimate = wb.estimate_jobs(probe, config)
+    assert [w.category for w in caught] == ([wb.UnmeasuredRulesWarning] if unmeasured else [])
+    planned = [job for job in wb.planned_jobs(config) if job["rule"] not in unmeasured]
+    assert len(estimate) == len(planned) and estimate["seconds"].gt(0).all()

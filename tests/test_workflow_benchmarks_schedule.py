@@ -1,4 +1,4 @@
-"""relusv.workflow_schedule: the job graph from Snakemake's dry runs, and simulated schedules."""
+"""relusv_workflow.schedule: the job graph from Snakemake's dry runs, and simulated schedules."""
 
 import json
 
@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from conftest import ROOT, validated_config
 
-from relusv import workflow_benchmarks as wb
-from relusv import workflow_schedule as ws
+from relusv_workflow import benchmarks as wb
+from relusv_workflow import schedule as ws
 
 #: Two job blocks of `snakemake --dry-run` (Snakemake 9), as it prints them.
 DRY_RUN = """\
@@ -145,6 +145,9 @@ def test_graph_seconds_match_jobs_by_rule_and_wildcards_in_any_order():
     extra = pd.concat([table, pd.DataFrame({"rule": ["u"], "job": ["-"], "seconds": [1.0]})])
     with pytest.raises(ValueError, match=r"1 rows are not in the plan \(first: \['u -'\]\)"):
         ws.graph_seconds(g, extra)
+    # the jobs of a rule the probe did not time: left out on purpose, 0 s like `all`
+    assert ws.graph_seconds(g, table.iloc[:0], unmeasured={"t"}).to_dict() == {0: 0.0, 1: 0.0,
+                                                                                2: 0.0}
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,8 @@ from relusv.singular_values import (
     check_early_stopping,
     relu_singular_value_bounds,
     running_minimum_source,
-    sphere_bounds,
 )
+from relusv.sphere_bounds import sphere_bounds
 from relusv.tidy import BOUNDS, RANDOM_LAYERS, SUBSETS, WIDTH_DIFFERENCES, WIDTHS
 from relusv.widths import WidthEstimate, gaussian_mean_width_per_draw
 
@@ -368,7 +368,7 @@ def random_layer_bounds(shapes: Sequence[Sequence[int]], *, layers_per_shape: in
     """Unbiased ReLU singular value bounds of random layers over the unit sphere (Figure 2).
 
     Each layer ``W`` has i.i.d. ``N(0, 1/n)`` entries. Two bounds per rank ``k``, both from
-    :func:`relusv.singular_values.sphere_bounds`:
+    :func:`relusv.sphere_bounds.sphere_bounds`:
 
     - ``bound_sample``, the paper's: the worst error over ``n_points`` uniform sphere points of
       the approximant fitted to them. In 10-20 dimensions the sample covers the sphere sparsely,
@@ -385,7 +385,7 @@ def random_layer_bounds(shapes: Sequence[Sequence[int]], *, layers_per_shape: in
     layers_per_shape : int
         Random layers per shape.
     n_points, steps, learning_rate, holdout_points, ascent_starts, ascent_steps, rounds
-        Passed to :func:`relusv.singular_values.sphere_bounds`.
+        Passed to :func:`relusv.sphere_bounds.sphere_bounds`.
     tolerance, patience
         Early stopping of its Adam optimisations, passed on too (by default
         :data:`relusv.singular_values.EARLY_STOPPING_TOLERANCE` and ``EARLY_STOPPING_PATIENCE``;

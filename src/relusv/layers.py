@@ -18,6 +18,10 @@ double-layer. A product of ``p`` i.i.d. ``N(0, 1)`` has mean 0 and variance 1, a
 ``(U V)_ij = sum_k U_ik V_kj`` is a sum of ``r`` uncorrelated terms, so
 ``Var((U V)_ij) = r s_U^2 s_V^2``; both factors are scaled by ``s = (target / r) ** (1 / 4)``.
 A dense layer uses the scheme with one factor, scaled by ``sqrt(target)``.
+
+:func:`hidden_layers` finds an MLP's hidden ``Dense``/``DoubleDense`` layers and
+:func:`layer_arrays` reads one layer's arrays: the one home of both for :mod:`relusv.models`
+(Keras models) and :mod:`relusv.weights` (their ``.npz`` files), which build on this module.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ __all__ = [
     "TARGETS",
     "double_dense_factors",
     "double_p_product_factors",
+    "hidden_layers",
+    "layer_arrays",
     "p_product_matrix",
     "target_variance",
 ]
@@ -378,3 +384,29 @@ class DoubleDense(keras.layers.Layer):
             }
         )
         return config
+
+def hidden_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """The hidden layers of an MLP in order: every ``Dense``/``DoubleDense`` except ``logits``."""
+    layers = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.layers.Dense | DoubleDense) and layer.name != "logits"
+    ]
+    if not layers:
+        raise ValueError(f"model {model.name!r} has no Dense or DoubleDense hidden layers")
+    return layers
+
+
+def layer_arrays(layer: keras.layers.Layer):
+    """A ``Dense`` or :class:`DoubleDense` layer's arrays in numpy, Keras layout, its own dtype.
+
+    Returns
+    -------
+    kernel : (n, m) array, or the pair ``(v, u)`` of a double-layer's factors
+    bias : (m,) array, or None for a layer without bias
+    """
+    if isinstance(layer, DoubleDense):
+        kernel = (ops.convert_to_numpy(layer.v), ops.convert_to_numpy(layer.u))
+    else:
+        kernel = ops.convert_to_numpy(layer.kernel)
+    return kernel, (ops.convert_to_numpy(layer.bias) if layer.use_bias else None)

@@ -58,12 +58,10 @@ __all__ = [
     "EARLY_STOPPING_PATIENCE",
     "EARLY_STOPPING_TOLERANCE",
     "ReluSingularValueBounds",
-    "SphereBounds",  # noqa: F822 (module __getattr__ below)
     "linear_singular_values",
     "relu_singular_value_bounds",
     "running_minimum_source",
     "sample_unit_sphere",
-    "sphere_bounds",  # noqa: F822 (module __getattr__ below)
 ]
 
 #: Allowed values of ``method``: ``"tight"`` (exact where the mathematics allows it, the best of
@@ -74,9 +72,11 @@ METHODS = ("tight", "paper")
 #: Racing of the two starts of ``method="tight"`` (the defaults of
 #: :func:`relu_singular_value_bounds`): from step :data:`RACE_AFTER` on, a start whose best
 #: max-error is more than ``1 + RACE_MARGIN`` times the other start's stops. Off by default
-#: (0): measured on the demo networks, the start that is behind after 50-100 steps still ends
-#: lower at 1-4 % of the ranks (by up to 1.6x), so racing saves 25-50 % of the work only by
-#: giving up "never worse than the paper's procedure" (``docs/method.md``).
+#: (0): replayed on the demo and MNIST-shaped networks (1,386 ranks, benchmarks/PROFILING.md
+#: section 12), a margin of 0.1 after 50 steps cuts the cost from 1.95x to 1.1-1.3x of the
+#: paper's procedure but ends above the paper's bound at up to 11 % of the ranks (by up to
+#: 1.6x); 0.5 after 100 steps still costs 1.4-1.7x and ends above it at one rank (by 7 %).
+#: Racing gives up "never worse than the paper's procedure" for less than it seems to.
 RACE_MARGIN = 0.0
 #: See :data:`RACE_MARGIN`.
 RACE_AFTER = 100
@@ -474,18 +474,6 @@ def relu_singular_value_bounds(
         n_threads=n_threads,
         drop_null_directions=True,
     )
-
-
-def __getattr__(name: str):
-    """:func:`relusv.sphere_bounds.sphere_bounds` and its result type, re-exported here.
-
-    Imported on first use: :mod:`relusv.sphere_bounds` builds on this module.
-    """
-    if name in ("SphereBounds", "sphere_bounds"):
-        from relusv import sphere_bounds as module
-
-        return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def running_minimum_source(values) -> np.ndarray:

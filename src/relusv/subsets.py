@@ -108,3 +108,41 @@ def pool_arrays(prepared: dict, pool: str) -> tuple[np.ndarray, np.ndarray]:
     x = np.concatenate([prepared[f"x_{s}"] for s in splits])
     y = np.concatenate([prepared[f"y_{s}"] for s in splits])
     return x, y
+
+
+
+def split_for_network(subsets_file, data_file, reselect=None):
+    """The correct and incorrect points for a network, as the widths rules take them.
+
+    Parameters
+    ----------
+    subsets_file : path
+        The ``.npz`` the rule ``classified_subsets`` wrote (``x_correct``, ``x_incorrect``).
+    data_file : path
+        The prepared dataset (read only with ``reselect``).
+    reselect : mapping or None
+        ``None`` (``widths.split_at: final``): the subsets of ``subsets_file`` for every network.
+        Otherwise the subsets' config (``pool``, ``max_size``, ``min_size``, ``seed``): the pool
+        classified by the given network and drawn again with :func:`select_subsets`.
+
+    Returns
+    -------
+    A function of a network's layers (:func:`relusv.weights.load_network_weights`) that gives
+    ``{"correct": points, "incorrect": points}``.
+    """
+    from relusv.data import load_prepared
+    from relusv.weights import predict_classes_from_weights
+
+    subsets = np.load(subsets_file)
+    final = {"correct": subsets["x_correct"], "incorrect": subsets["x_incorrect"]}
+    if reselect is None:
+        return lambda network: final
+    x_pool, y_pool = pool_arrays(load_prepared(data_file)[0], reselect["pool"])
+
+    def split(network) -> dict[str, np.ndarray]:
+        chosen = select_subsets(y_pool, predict_classes_from_weights(network, x_pool),
+                                max_size=reselect["max_size"], min_size=reselect["min_size"],
+                                seed=reselect["seed"])
+        return {"correct": x_pool[chosen.correct], "incorrect": x_pool[chosen.incorrect]}
+
+    return split

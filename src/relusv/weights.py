@@ -269,8 +269,7 @@ def network_weights(model) -> list[LayerWeights]:
     """
     import keras
 
-    from relusv.layers import DoubleDense
-    from relusv.models import hidden_layers
+    from relusv.layers import hidden_layers, layer_arrays
 
     names = [layer.name for layer in model.layers]
     if "logits" not in names:
@@ -280,15 +279,11 @@ def network_weights(model) -> list[LayerWeights]:
     for layer in [*hidden_layers(model), model.get_layer("logits")]:
         activation = keras.activations.serialize(layer.activation)
         activation = "linear" if activation in (None, "linear") else activation
-        kernel = factors = None
-        if isinstance(layer, DoubleDense):
-            factors = (keras.ops.convert_to_numpy(layer.v), keras.ops.convert_to_numpy(layer.u))
-            dtype = factors[0].dtype
-        else:
-            kernel = keras.ops.convert_to_numpy(layer.kernel)
-            dtype = kernel.dtype
-        bias = (keras.ops.convert_to_numpy(layer.bias) if layer.use_bias
-                else np.zeros(int(layer.units), dtype=dtype))
+        kernel, bias = layer_arrays(layer)
+        kernel, factors = (None, kernel) if isinstance(kernel, tuple) else (kernel, None)
+        if bias is None:
+            dtype = (kernel if factors is None else factors[0]).dtype
+            bias = np.zeros(int(layer.units), dtype=dtype)
         layers.append(LayerWeights(layer.name, str(activation), bias, kernel, factors))
     return check_network(layers)
 

@@ -192,6 +192,15 @@ def _lp_per_draw(points: np.ndarray, n_draws: int, rng: np.random.Generator) -> 
     return widths
 
 
+def _width_arguments(points, n_draws, seed, chunk_size=DEFAULT_CHUNK_SIZE):
+    """``(points, n_draws, chunk_size, rng)`` of a width of a finite set, checked in that order
+    (the default ``chunk_size`` for a function without one)."""
+    points = _as_finite_2d(points, "points")
+    n_draws = check_positive_int(n_draws, "n_draws")
+    chunk_size = check_positive_int(chunk_size, "chunk_size")
+    return points, n_draws, chunk_size, make_rng(seed)
+
+
 # --------------------------------------------------------------------------------------------
 # Public functions
 # --------------------------------------------------------------------------------------------
@@ -266,10 +275,7 @@ def gaussian_mean_width_per_draw(
     ValueError
         As :func:`gaussian_mean_width`.
     """
-    points = _as_finite_2d(points, "points")
-    n_draws = check_positive_int(n_draws, "n_draws")
-    chunk_size = check_positive_int(chunk_size, "chunk_size")
-    rng = make_rng(seed)
+    points, n_draws, chunk_size, rng = _width_arguments(points, n_draws, seed, chunk_size)
     return _closed_form_per_draw(points, n_draws, rng, chunk_size, spherical=False)
 
 
@@ -282,32 +288,10 @@ def spherical_mean_width(
     With the same seed the directions are those of :func:`gaussian_mean_width`, normalised.
     By Lemma 13, ``w(K) = c_d * w_s(K)`` with ``c_d = gaussian_to_spherical_factor(d)``.
 
-    Parameters
-    ----------
-    points : (N, d) array_like
-        The set K, one point a row; finite, ``N >= 1`` and ``d >= 1``.
-    n_draws : int, default 100
-        Number of directions.
-    seed : None, int, SeedSequence or Generator
-        Passed to ``np.random.default_rng``.
-    chunk_size : int, keyword-only, default 2**21
-        As in :func:`gaussian_mean_width`.
-
-    Returns
-    -------
-    WidthEstimate
-        ``value`` in the units of the points, ``stderr`` (``nan`` if ``n_draws == 1``),
-        ``n_draws``.
-
-    Raises
-    ------
-    ValueError
-        As :func:`gaussian_mean_width`.
+    Parameters, returns and errors are those of :func:`gaussian_mean_width` (``n_draws``
+    directions, each normalised).
     """
-    points = _as_finite_2d(points, "points")
-    n_draws = check_positive_int(n_draws, "n_draws")
-    chunk_size = check_positive_int(chunk_size, "chunk_size")
-    rng = make_rng(seed)
+    points, n_draws, chunk_size, rng = _width_arguments(points, n_draws, seed, chunk_size)
     return WidthEstimate.from_draws(
         _closed_form_per_draw(points, n_draws, rng, chunk_size, spherical=True))
 
@@ -320,31 +304,11 @@ def gaussian_mean_width_lp(points, n_draws: int = 100, seed=None) -> WidthEstima
     exactly the draws of :func:`gaussian_mean_width` for the same seed, and agrees with it to
     floating-point rounding at roughly 1000x the cost; kept for tests and benchmarks.
 
-    Parameters
-    ----------
-    points : (N, d) array_like
-        The set K, one point a row; finite, ``N >= 1`` and ``d >= 1``.
-    n_draws : int, default 100
-        Number of Gaussian directions (2 linear programs each).
-    seed : None, int, SeedSequence or Generator
-        Passed to ``np.random.default_rng``.
-
-    Returns
-    -------
-    WidthEstimate
-        ``value`` in the units of the points, ``stderr`` (``nan`` if ``n_draws == 1``),
-        ``n_draws``.
-
-    Raises
-    ------
-    ValueError
-        As :func:`gaussian_mean_width`.
-    RuntimeError
-        If HiGHS does not report an optimal solution.
+    Parameters, returns and ``ValueError`` are those of :func:`gaussian_mean_width` (without
+    ``chunk_size``; 2 linear programs per draw); ``RuntimeError`` if HiGHS does not report an
+    optimal solution.
     """
-    points = _as_finite_2d(points, "points")
-    n_draws = check_positive_int(n_draws, "n_draws")
-    rng = make_rng(seed)
+    points, n_draws, _, rng = _width_arguments(points, n_draws, seed)
     return WidthEstimate.from_draws(_lp_per_draw(points, n_draws, rng))
 
 

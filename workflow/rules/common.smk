@@ -14,7 +14,7 @@ from relusv.config import (
 )
 from relusv.from_scratch import architecture_at
 from relusv.tidy import SUBSETS
-from relusv.workflow_benchmarks import planned_jobs
+from relusv_workflow.benchmarks import planned_jobs
 
 
 # A configfile given on the command line replaces the full reproduction's config instead of

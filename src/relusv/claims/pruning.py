@@ -105,6 +105,16 @@ def _judged(networks, summaries: Mapping, dataset_key: str, dataset_label: str, 
     )
 
 
+def _verdict(measured_networks: dict, judged) -> tuple[list[str], int, bool | None]:
+    """The judged networks that were measured (each network's entry marked ``judged`` or not),
+    how many of them hold, and the claim's verdict: every one holds (None: none measured)."""
+    checked = [n for n in judged if n in measured_networks]
+    for network, entry in measured_networks.items():
+        entry["judged"] = network in checked
+    hits = sum(measured_networks[n]["holds"] for n in checked)
+    return checked, hits, (None if not checked else hits == len(checked))
+
+
 def _check_summaries(summaries) -> dict[str, Mapping]:
     if summaries is None:
         return {}
@@ -238,11 +248,7 @@ def _claim_c6(frames, summaries, scope, threshold, rank_fraction, max_drop) -> d
         not_measurable.append({"network": None, "reason": (
             f"no network in scope ({judged_on}: {', '.join(judged)}) has a pruning table in "
             "this replicate")})
-    checked = [n for n in judged if n in measured_networks]
-    for network, measured in measured_networks.items():
-        measured["judged"] = network in checked
-    hits = sum(measured_networks[n]["holds"] for n in checked)
-    holds = None if not checked else hits == len(checked)
+    checked, hits, holds = _verdict(measured_networks, judged)
     measured = {
         "networks": measured_networks,
         "judged_on": judged_on,
@@ -331,16 +337,6 @@ def _arch_stats(row) -> dict:
 
 
 def _claim_c8(frames, summaries, dense_name, double_name) -> dict:
-    note = (
-        "Criterion: per network, the 'double' architecture (name starting with 'double'; the "
-        "one with fewest parameters if several) against the small 'dense' one (name starting "
-        "with 'dense' with fewest parameters), each trained from scratch over several seeds: "
-        "holds iff mean_double - mean_dense > sqrt(se_double^2 + se_dense^2), se = std / "
-        "sqrt(runs) (sample std over seeds), i.e. the double-layers win by more than one "
-        "standard error of the difference; both need at least two runs. The claim holds iff "
-        "every judged network holds. The accuracy the trained (then pruned) double-layer network "
-        "reached is reported beside the paper's ~52 % and does not enter the verdict."
-    )
     measured_networks, not_measurable = {}, []
     for network, df in frames.items():
         if df.empty:
@@ -376,11 +372,7 @@ def _claim_c8(frames, summaries, dense_name, double_name) -> dict:
         })
         measured_networks[network] = entry
     judged, judged_on, extra = _judged(frames, summaries, "cifar10", "CIFAR-10", "C8")
-    checked = [n for n in judged if n in measured_networks]
-    for network, entry in measured_networks.items():
-        entry["judged"] = network in checked
-    hits = sum(measured_networks[n]["holds"] for n in checked)
-    holds = None if not checked else hits == len(checked)
+    checked, hits, holds = _verdict(measured_networks, judged)
     measured = {"networks": measured_networks, "judged_on": judged_on,
                 "networks_checked": len(checked), "paper": PAPER_NUMBERS["C8"]}
     if checked:
@@ -400,6 +392,16 @@ def _claim_c8(frames, summaries, dense_name, double_name) -> dict:
         summary = "not measurable" if frames else "no from-scratch data"
     if not frames:
         extra = " No from-scratch summary was given."
+    note = (
+        "Criterion: per network, the 'double' architecture (name starting with 'double'; the "
+        "one with fewest parameters if several) against the small 'dense' one (name starting "
+        "with 'dense' with fewest parameters), each trained from scratch over several seeds: "
+        "holds iff mean_double - mean_dense > sqrt(se_double^2 + se_dense^2), se = std / "
+        "sqrt(runs) (sample std over seeds), i.e. the double-layers win by more than one "
+        "standard error of the difference; both need at least two runs. The claim holds iff "
+        "every judged network holds. The accuracy the trained (then pruned) double-layer network "
+        "reached is reported beside the paper's ~52 % and does not enter the verdict."
+    )
     criterion = ("Per CIFAR-10 network (every network if the run has none): the double-layer "
                  "architecture trained from scratch must beat the small dense one in mean test "
                  "accuracy by more than one standard error of the difference.")

@@ -78,72 +78,31 @@ def _keras_file(fname: str, sha256: str) -> RemoteFile:
 
 DATASETS: Mapping[str, DatasetInfo] = MappingProxyType(
     {
-        "mnist": DatasetInfo(
-            "mnist",
-            "image",
-            (28, 28),
-            10,
-            True,
-            files=(
-                _keras_file(
-                    "mnist.npz",
-                    "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
-                ),
-            ),
-        ),
+        # name: DatasetInfo(name, kind, input_shape, n_classes, has_test_split, files=...)
+        "mnist": DatasetInfo("mnist", "image", (28, 28), 10, True, files=(
+            _keras_file("mnist.npz",
+                        "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"),
+        )),
         # keras.datasets.fashion_mnist downloads these without a hash; the hashes are Zalando's.
-        "fashion_mnist": DatasetInfo(
-            "fashion_mnist",
-            "image",
-            (28, 28),
-            10,
-            True,
-            files=(
-                _keras_file(
-                    "train-labels-idx1-ubyte.gz",
-                    "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-                ),
-                _keras_file(
-                    "train-images-idx3-ubyte.gz",
-                    "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-                ),
-                _keras_file(
-                    "t10k-labels-idx1-ubyte.gz",
-                    "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
-                ),
-                _keras_file(
-                    "t10k-images-idx3-ubyte.gz",
-                    "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-                ),
-            ),
-        ),
-        "cifar10": DatasetInfo(
-            "cifar10",
-            "image",
-            (32, 32, 3),
-            10,
-            True,
-            files=(
-                RemoteFile(
-                    "cifar-10-python.tar.gz",
-                    "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-                    "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
-                ),
-            ),
-        ),
-        "boston_housing": DatasetInfo(
-            "boston_housing",
-            "tabular",
-            (13,),
-            2,
-            False,
-            files=(
-                _keras_file(
-                    "boston_housing.npz",
-                    "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5",
-                ),
-            ),
-        ),
+        "fashion_mnist": DatasetInfo("fashion_mnist", "image", (28, 28), 10, True, files=(
+            _keras_file("train-labels-idx1-ubyte.gz",
+                        "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"),
+            _keras_file("train-images-idx3-ubyte.gz",
+                        "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"),
+            _keras_file("t10k-labels-idx1-ubyte.gz",
+                        "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"),
+            _keras_file("t10k-images-idx3-ubyte.gz",
+                        "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"),
+        )),
+        "cifar10": DatasetInfo("cifar10", "image", (32, 32, 3), 10, True, files=(
+            RemoteFile("cifar-10-python.tar.gz",
+                       "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+                       "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"),
+        )),
+        "boston_housing": DatasetInfo("boston_housing", "tabular", (13,), 2, False, files=(
+            _keras_file("boston_housing.npz",
+                        "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5"),
+        )),
         "digits": DatasetInfo("digits", "tabular", (64,), 10, False, sklearn_loader="load_digits"),
         "breast_cancer": DatasetInfo(
             "breast_cancer", "tabular", (30,), 2, False, sklearn_loader="load_breast_cancer"

@@ -126,18 +126,10 @@ def _draw_bounds(ax, df: pd.DataFrame, colors: dict) -> None:
         _draw_replicates(ax, df, "k", "bound", colors, "bound")
     else:
         for subset, layer, group in _subset_layer_groups(df, "k"):
-            ax.plot(
-                group["k"].to_numpy(),
-                group["bound"].to_numpy(dtype=float),
-                color=colors[layer],
-                linestyle=SUBSET_LINESTYLES[subset],
-                label=f"layer {layer}, {subset}",
-                gid=f"bound/layer{layer}/{subset}",
-            )
-    ax.set_xlabel("index $k$")
-    integer_ticks(ax)
-    ax.set_ylabel(r"bound on $s_k^X$")
-    ax.set_ylim(bottom=0)
+            ax.plot(group["k"].to_numpy(), group["bound"].to_numpy(dtype=float),
+                    color=colors[layer], linestyle=SUBSET_LINESTYLES[subset],
+                    label=f"layer {layer}, {subset}", gid=f"bound/layer{layer}/{subset}")
+    _rank_axes(ax, r"bound on $s_k^X$")
 
 
 def _draw_linear(ax, df: pd.DataFrame, colors: dict) -> None:
@@ -154,17 +146,17 @@ def _draw_linear(ax, df: pd.DataFrame, colors: dict) -> None:
     else:
         linear = df.drop_duplicates(subset=["layer", "k"]).sort_values(["layer", "k"])
         for layer, group in linear.groupby("layer", sort=True):
-            ax.plot(
-                group["k"].to_numpy(),
-                group["singular_value"].to_numpy(dtype=float),
-                color=colors[int(layer)],
-                linestyle="-",
-                label=f"layer {int(layer)}",
-                gid=f"sigma/layer{int(layer)}",
-            )
+            ax.plot(group["k"].to_numpy(), group["singular_value"].to_numpy(dtype=float),
+                    color=colors[int(layer)], linestyle="-", label=f"layer {int(layer)}",
+                    gid=f"sigma/layer{int(layer)}")
+    _rank_axes(ax, r"$\sigma_k(W)$")
+
+
+def _rank_axes(ax, ylabel: str) -> None:
+    """An axis over the ranks: integer ``k`` on x, ``ylabel`` on y from 0."""
     ax.set_xlabel("index $k$")
     integer_ticks(ax)
-    ax.set_ylabel(r"$\sigma_k(W)$")
+    ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
 
 

@@ -23,7 +23,8 @@ from relusv._validation import (
     check_positive_int,
     check_positive_real,
 )
-from relusv.models import build_mlp, hidden_layers
+from relusv.layers import hidden_layers
+from relusv.models import build_mlp
 from relusv.parameter_counts import double_mlp_parameter_count
 from relusv.pruning.retraining import (
     _TAG_MAGNITUDE_GRADUAL,

@@ -31,8 +31,8 @@ import numpy as np
 
 from relusv._validation import check_real
 from relusv.files import atomic_path
-from relusv.layers import DoubleDense, double_dense_factors
-from relusv.models import as_features, build_mlp, hidden_layers
+from relusv.layers import DoubleDense, double_dense_factors, hidden_layers
+from relusv.models import as_features, build_mlp
 from relusv.parameter_counts import double_mlp_parameter_count
 from relusv.training import as_labels
 

@@ -18,7 +18,7 @@ scaled by the ratio of the job's work (:func:`job_work`: epochs times parameters
 one layer's batched Adam products for a part of the bounds, ...). The model is linear in that
 work, with a floor at the probe's cheapest job of the rule (process start and imports). The
 estimate names the probe job and the factor it used, so it can be checked against a real run.
-How long those jobs take on some cores is :mod:`relusv.workflow_schedule`'s.
+How long those jobs take on some cores is :mod:`relusv_workflow.schedule`'s.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import math
 import statistics
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -154,7 +155,7 @@ def planned_jobs(config: Mapping, rules: Sequence[str] | None = None) -> list[di
     unknown = sorted(set(rules or ()) - set(RULE_JOBS))
     if unknown:
         raise ValueError(
-            f"rules {unknown} have a benchmark: but no entry in relusv.workflow_benchmarks."
+            f"rules {unknown} have a benchmark: but no entry in relusv_workflow.benchmarks."
             "RULE_JOBS; add one that says which configured names they run over")
     return [{"rule": rule, "wildcards": wildcards}
             for rule in (RULE_JOBS if rules is None else [r for r in RULE_JOBS if r in rules])
@@ -339,6 +340,22 @@ def _typical_job(probe: pd.DataFrame, rule: str, label: str) -> dict:
             "from_job": f"{rule} (median of {len(jobs)})", "scale": 1.0}
 
 
+class UnmeasuredRulesWarning(UserWarning):
+    """Rules of the target that the probe did not time: their jobs are left out of the estimate."""
+
+
+def unmeasured_rules(probe: pd.DataFrame, target_config: Mapping) -> dict[str, int]:
+    """``{rule: number of jobs}`` of the rules that ``target_config`` runs and the probe has no
+    job of (a probe of an older version of the workflow, before the rule existed), in rule order.
+    """
+    timed = set(probe["rule"])
+    counts: dict[str, int] = {}
+    for job in planned_jobs(target_config):
+        if job["rule"] not in timed:
+            counts[job["rule"]] = counts.get(job["rule"], 0) + 1
+    return counts
+
+
 def estimate_jobs(probe: pd.DataFrame, target_config: Mapping) -> pd.DataFrame:
     """Predict every job of ``target_config`` from the jobs measured on a probe.
 
@@ -359,6 +376,13 @@ def estimate_jobs(probe: pd.DataFrame, target_config: Mapping) -> pd.DataFrame:
     appendix figure, a gather of the bounds' parts) is the probe's median job of the rule. Peak
     memory is the probe job's.
 
+    A rule that the probe did not time at all (:func:`unmeasured_rules`: the probe ran an older
+    version of the workflow) is *unmeasured*: its jobs are not guessed from another rule but left
+    out of the estimate, with an :class:`UnmeasuredRulesWarning` naming each such rule and its
+    number of jobs. The estimate is then short by those jobs' time: a lower estimate until the
+    probe is rerun. (Pass the same rules to :func:`relusv_workflow.schedule.graph_seconds` as
+    ``unmeasured`` to simulate the schedule without them.)
+
     Returns
     -------
     DataFrame with columns ``rule``, ``job``, ``seconds``, ``max_rss_mib``, ``from_job`` (the
@@ -368,9 +392,17 @@ def estimate_jobs(probe: pd.DataFrame, target_config: Mapping) -> pd.DataFrame:
     Raises
     ------
     ValueError
-        If a job of the target cannot be matched: its rule is missing from the probe, or no
-        probe network has its dataset, or the probe network has no job of its layer.
+        If a job of a rule the probe timed cannot be matched: no probe network has its dataset,
+        or the probe network has no job of its layer.
     """
+    unmeasured = unmeasured_rules(probe, target_config)
+    if unmeasured:
+        warnings.warn(
+            "the probe has no job of rules " + ", ".join(
+                f"{rule} ({count} job{'s' * (count != 1)})" for rule, count in unmeasured.items())
+            + ": they are unmeasured and left out of the estimate (it ran an older version of "
+            "the workflow; rerun the probe to include them)", UnmeasuredRulesWarning,
+            stacklevel=2)
     exact, replicas = {}, {}
     for row in probe.itertuples(index=False):
         wildcards = label_wildcards(row.job)
@@ -388,6 +420,8 @@ def estimate_jobs(probe: pd.DataFrame, target_config: Mapping) -> pd.DataFrame:
     rows = []
     for job in planned_jobs(target_config):
         rule, wildcards = job["rule"], job["wildcards"]
+        if rule in unmeasured:
+            continue
         label = job_label(wildcards)
         source = exact.get(job_key(rule, wildcards))
         if source is None:
@@ -398,9 +432,6 @@ def estimate_jobs(probe: pd.DataFrame, target_config: Mapping) -> pd.DataFrame:
                          "from_job": f"{source.rule} {source.job}", "scale": 1.0})
             continue
         name = wildcards.get("network")
-        if rule not in floors:
-            raise ValueError(f"the probe has no job of rule {rule}: it ran another version of "
-                             "the workflow; rerun the probe")
         if name is None:
             raise ValueError(f"the probe has no job {rule} {label} (nor another replicate of "
                              "it); run it in the probe")
@@ -461,6 +492,7 @@ __all__ = [
     "JOB_COLUMNS",
     "RULE_COLUMNS",
     "RULE_JOBS",
+    "UnmeasuredRulesWarning",
     "estimate_jobs",
     "job_key",
     "job_label",
@@ -471,4 +503,5 @@ __all__ = [
     "probe_config",
     "read_benchmark",
     "rule_table",
+    "unmeasured_rules",
 ]

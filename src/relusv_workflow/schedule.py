@@ -3,8 +3,8 @@
 :func:`workflow_graph` reads the job graph from Snakemake's own dry runs (``--d3dag`` for the
 dependencies, the dry run's job listing for each job's wildcards, threads and benchmark file), so
 the graph is never a second implementation of the rules. :func:`graph_seconds` puts a job table
-on it (measured, :func:`relusv.workflow_benchmarks.job_table`, or estimated,
-:func:`relusv.workflow_benchmarks.estimate_jobs`), and :func:`simulate_schedule` runs it
+on it (measured, :func:`relusv_workflow.benchmarks.job_table`, or estimated,
+:func:`relusv_workflow.benchmarks.estimate_jobs`), and :func:`simulate_schedule` runs it
 through a list scheduler on ``cores`` cores, as ``snakemake --cores`` starts every job whose
 inputs exist and whose threads fit the free cores: the makespan, a lower bound and the critical
 path (:func:`critical_path`, the longest chain of dependent jobs).
@@ -18,13 +18,13 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from relusv.workflow_benchmarks import job_key, job_label, label_wildcards
+from relusv_workflow.benchmarks import job_key, job_label, label_wildcards
 
 #: ``--cores`` of the planning dry runs: Snakemake reports a job's threads capped at the cores,
 #: so plan with more cores than any rule asks for; :func:`simulate_schedule` caps them again.
@@ -166,7 +166,8 @@ def workflow_graph(snakefile: str | Path, configfiles: Sequence[str | Path],
     return JobGraph(jobs=jobs, edges=tuple(edges))
 
 
-def graph_seconds(graph: JobGraph, jobs: pd.DataFrame) -> pd.Series:
+def graph_seconds(graph: JobGraph, jobs: pd.DataFrame, unmeasured: Collection[str] = ()
+                  ) -> pd.Series:
     """Each job's seconds in ``graph`` from a job table, matched by rule and wildcards.
 
     Parameters
@@ -174,10 +175,15 @@ def graph_seconds(graph: JobGraph, jobs: pd.DataFrame) -> pd.Series:
     graph : JobGraph
     jobs : DataFrame
         :func:`job_table` or :func:`estimate_jobs` rows (``rule``, ``job``, ``seconds``).
+    unmeasured : collection of str
+        Rules whose jobs the table leaves out on purpose
+        (:func:`relusv_workflow.benchmarks.unmeasured_rules`): their jobs take 0 seconds, as
+        ``all`` does, so the schedule is short by their time.
 
     Returns
     -------
-    Series of seconds indexed by jobid; 0 for a job without a benchmark file (``all``).
+    Series of seconds indexed by jobid; 0 for a job without a benchmark file (``all``) or of an
+    ``unmeasured`` rule.
 
     Raises
     ------
@@ -197,7 +203,7 @@ def graph_seconds(graph: JobGraph, jobs: pd.DataFrame) -> pd.Series:
         key = job_key(node["rule"], label_wildcards(node["job"]))
         if key in table:
             seconds[jobid] = table.pop(key)
-        elif node["benchmark"]:
+        elif node["benchmark"] and node["rule"] not in unmeasured:
             missing.append(f"{node['rule']} {node['job']}")
         else:
             seconds[jobid] = 0.0
