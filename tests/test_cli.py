@@ -1,6 +1,11 @@
 """`relusv analyse` on a user's Keras MLP: Sequential and functional models, the refusals (each
 before any expensive work, naming the layer or the array), the model check of the library, the
-table of a pretrained network's summary, and the README's example run as written."""
+table of a pretrained network's summary; the help and version; one run per output directory and
+--overwrite; progress as a bar or as lines; TensorFlow's start-up messages hidden; --prune's
+test accuracy on held-out points (random labels stay at chance). The README's and
+docs/analyse.md's examples: tests/test_cli_docs.py; weights files: tests/test_foreign_weights.py;
+Dropout and BatchNormalization: tests/test_inference_layers.py; the splits:
+tests/test_analyse_data.py."""
 
 import json
 import os
@@ -114,7 +119,8 @@ def test_sequential_model_end_to_end(tmp_path, capsys):
         "subsamples"] == cli.DEFAULTS["subsamples"]
     summary = (out / "summary.md").read_text()
     assert summary.startswith("# relusv analyse: model") and "## The paper's claims" in summary
-    assert "| C5 |" in summary and "harmonic pruning: 3 iterations" in summary
+    assert "| C5 |" in summary and "- 3 iterations, from" in summary
+    assert "60 test points (a seeded split of 'x'/'y' of data.npz" in summary
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["params"]["steps"] == 20 and provenance["params"]["prune"] is True
     assert "keras" in provenance["packages"] and "bounds" in provenance["outputs"]
@@ -176,9 +182,10 @@ REFUSED_MODELS = {
     "relu_output": (lambda: _dense(keras.layers.Dense(8, activation="relu"),
                                    keras.layers.Dense(3, activation="relu", name="out")),
                     r"output layer 'out' has the activation\(s\) \['relu'\]; expected linear"),
-    "dropout": (lambda: _dense(keras.layers.Dense(8, activation="relu"),
-                               keras.layers.Dropout(0.5, name="drop"), keras.layers.Dense(3)),
-                r"layer 'drop' is a Dropout"),
+    "layer_norm": (lambda: _dense(keras.layers.Dense(8, activation="relu"),
+                                  keras.layers.LayerNormalization(name="ln"),
+                                  keras.layers.Dense(3)),
+                   r"layer 'ln' is a LayerNormalization; expected only .*Dropout"),
     "no_hidden": (lambda: _dense(keras.layers.Dense(3)), r"has 1 Dense layer\(s\)"),
     "activation_first": (lambda: _dense(keras.layers.Activation("relu", name="a0"),
                                         keras.layers.Dense(8, activation="relu"),
@@ -231,18 +238,6 @@ def test_cli_refuses_bad_data_at_once(tmp_path, capsys, monkeypatch, case, messa
     assert "data.npz" in err
 
 
-def test_pruning_data_split_is_seeded_and_documented():
-    x, y = _data(n=50)
-    a = cli.pruning_data({"x": x, "y": y}, val_fraction=0.2, split_seed=3)
-    b = cli.pruning_data({"x": x, "y": y}, val_fraction=0.2, split_seed=3)
-    assert len(a["y_val"]) == 10 and len(a["y_test"]) == 40
-    np.testing.assert_array_equal(a["x_val"], b["x_val"])
-    np.testing.assert_array_equal(a["x_train"], a["x_test"])  # no x_train: retrain on the rest
-    given = cli.pruning_data({"x": x, "y": y, "x_val": x[:5], "y_val": y[:5], "x_train": x[:9],
-                              "y_train": y[:9]}, val_fraction=0.2, split_seed=3)
-    assert len(given["y_val"]) == 5 and len(given["y_train"]) == 9 and len(given["y_test"]) == 50
-
-
 def test_network_table_copes_with_a_pretrained_summary():
     summary = {"network": "mine", "dataset": "digits", "input_dim": 64, "classes": 10,
                "widths": [32, 16], "parameters": 2778, "optimizer": None, "learning_rate": None,
@@ -254,25 +249,206 @@ def test_network_table_copes_with_a_pretrained_summary():
     assert "| mine | digits |" in to_markdown(table)
 
 
-def _readme_blocks():
-    text = (ROOT / "README.md").read_text()
-    section = text.split("## Your own network", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```(\w+)\n(.*?)```", section, flags=re.S)
-    assert [lang for lang, _ in blocks] == ["python", "sh"]
-    return dict(blocks)
+# --------------------------------------------------------------------------------------------
+# the help, the version
 
 
-def test_readme_example_runs_as_written(tmp_path):
-    blocks = _readme_blocks()
-    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}"
-                                 f"{os.environ['PATH']}", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    (tmp_path / "train.py").write_text(blocks["python"])
-    subprocess.run([sys.executable, "train.py"], cwd=tmp_path, env=env, check=True,
-                   timeout=300)
-    result = subprocess.run(["bash", "-e", "-c", blocks["sh"]], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=300)
+def _option_helps(parser):
+    analyse = parser._subparsers._group_actions[0].choices["analyse"]
+    return analyse, [a for a in analyse._actions if a.option_strings or a.dest in ("model",
+                                                                                     "data")]
+
+
+def test_help_explains_every_option_once_and_marks_the_required():
+    parser = cli._parser()
+    analyse, actions = _option_helps(parser)
+    text = analyse.format_help()
+    for action in actions:
+        assert action.help and len(action.help) > 10, action.dest  # every option explained
+    assert "(default: None)" not in text and "``" not in text and ":func:" not in text
+    for block in re.split(r"\n  (?=-)", text):  # one block per option
+        assert block.count("default") <= 1, block
+    options = text.split("\noptions:", 1)[1]
+    out_help = re.search(r"--out DIR\s+(.*?)\n  -", options, flags=re.S).group(1)
+    assert "(required)" in out_help and "default" not in out_help
+    assert "(default: 500)" in text and "(default: 0.2)" in text  # --steps, --val-fraction
+    assert "--overwrite" in text and "--verbose" in text and "--prune-data" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["analyse", "--version"]])
+def test_version(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"relusv {__import__('relusv').__version__}"
+
+
+# --------------------------------------------------------------------------------------------
+# one run per output directory
+
+
+def _weights_file(tmp_path, d=12, classes=3):
+    """A Keras-free model file: _sequential()'s weights as a state_dict .npz."""
+    model = _sequential(d, classes)
+    arrays = {}
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    for i, layer in enumerate(dense):
+        kernel, bias = (keras.ops.convert_to_numpy(w) for w in layer.weights)
+        arrays[f"{2 * i}.weight"], arrays[f"{2 * i}.bias"] = kernel.T, bias
+    np.savez(tmp_path / "weights.npz", **arrays)
+    return tmp_path / "weights.npz"
+
+
+def test_output_directory_holds_one_run_and_overwrite_removes_only_its_files(tmp_path, capsys):
+    x, y = _data()
+    model = _weights_file(tmp_path)
+    np.savez(tmp_path / "data.npz", x=x, y=y)
+    out = tmp_path / "out"
+    base = ["analyse", str(model), str(tmp_path / "data.npz"), "--out", str(out), *FAST]
+    prune = ["--prune", "--max-iterations", "1", "--retrain-batches", "1",
+             "--retrain-batch-size", "16"]
+    assert cli.main([*base, *prune]) == 0
+    assert (out / "pruning.csv").exists() and (out / "fig5_harmonic_pruning.png").exists()
+    before = sorted(p.name for p in out.iterdir())
+
+    with pytest.raises(SystemExit) as exit_info:  # the same directory again: refused
+        cli.main(base)
+    assert exit_info.value.code == 2
+    assert "an output directory holds one run" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == before
+
+    (out / "notes.txt").write_text("mine")  # a file relusv does not write: never removed
+    with pytest.raises(SystemExit):
+        cli.main([*base, "--overwrite"])
+    assert "['notes.txt'], which relusv analyse does not write" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text() == "mine" and (out / "pruning.csv").exists()
+    (out / "notes.txt").unlink()
+
+    (out / ".bounds.0123456789abcdef0123456789abcdef.tmp.csv").write_text("killed run")
+    assert cli.main([*base, "--overwrite"]) == 0  # without --prune: no pruning files left
+    after = sorted(p.name for p in out.iterdir())
+    assert "pruning.csv" not in after and "fig5_harmonic_pruning.png" not in after
+    assert set(after) == set(before) - {"pruning.csv", "fig5_harmonic_pruning.pdf",
+                                        "fig5_harmonic_pruning.png"}
+    assert "removed 16 files of an earlier run" in capsys.readouterr().err
+    assert set(cli.OUTPUT_FILES) >= set(before)
+
+
+def test_a_file_as_out_and_a_missing_model_are_refused(tmp_path, capsys):
+    np.savez(tmp_path / "data.npz", x=np.zeros((3, 2)), y=np.zeros(3))
+    (tmp_path / "file").write_text("")
+    for argv, message in [
+        (["analyse", str(tmp_path / "data.npz"), str(tmp_path / "data.npz"), "--out",
+          str(tmp_path / "file")], "is a file; expected a directory"),
+        (["analyse", str(tmp_path / "none.keras"), str(tmp_path / "data.npz"), "--out",
+          str(tmp_path / "o")], "none.keras: no such file"),
+        (["analyse", str(tmp_path / "file"), str(tmp_path / "data.npz"), "--out",
+          str(tmp_path / "o")], "expected a Keras model (.keras, .h5) or a state_dict"),
+    ]:
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        assert message in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------
+# progress, TensorFlow's messages
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere():
+    import io
+
+    from relusv.progress import Progress
+
+    stream = io.StringIO()
+    with Progress(2, bar=True, stream=stream) as progress:
+        progress.stage("first")
+        progress.advance()
+        progress.status("second")
+        progress.advance()
+        progress.note("kept")
+    text = stream.getvalue()
+    assert "━" in text and "2/2" in text and "relusv: kept" in text
+
+    stream = io.StringIO()
+    with Progress(2, bar=False, stream=stream) as progress:
+        progress.stage("first")
+        progress.status("on the bar only")
+        progress.advance(2)
+        progress.note("kept")
+    assert stream.getvalue() == "relusv: first\nrelusv: kept\n"
+    assert Progress(1, stream=io.StringIO()).bar is False  # not a terminal: lines
+
+
+def _run_quietly(tmp_path, *extra, env_extra=None):
+    x, y = _data()
+    _save(_sequential(), tmp_path / "model.keras")
+    np.savez(tmp_path / "data.npz", x=x, y=y)
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.run(
+        [sys.executable, "-m", "relusv", "analyse", "model.keras", "data.npz", "--out",
+         f"out{len(extra)}", *FAST, "--subsamples", "20", *extra],
+        cwd=tmp_path, env={**env, **(env_extra or {})}, capture_output=True, text=True,
+        timeout=300)
+
+
+def test_tensorflow_start_up_messages_are_hidden_unless_verbose(tmp_path):
+    quiet = _run_quietly(tmp_path)
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    noise = [line for line in quiet.stderr.splitlines() if not line.startswith("relusv: ")]
+    assert noise == [], noise
+    verbose = _run_quietly(tmp_path, "--verbose")
+    assert verbose.returncode == 0, verbose.stderr[-3000:]
+    assert re.search(r"absl|I0000|oneDNN|cuda", verbose.stderr), verbose.stderr[-2000:]
+
+
+def test_tensorflow_is_imported_only_for_a_keras_model(tmp_path):
+    x, y = _data()
+    np.savez(tmp_path / "data.npz", x=x, y=y)
+    _weights_file(tmp_path)
+    code = ("import sys; from relusv import cli; "
+            f"assert cli.main(['analyse', 'weights.npz', 'data.npz', '--out', 'o', "
+            f"*{FAST!r}, '--subsamples', '20']) == 0; "
+            "print(sorted(m for m in ('tensorflow', 'keras', 'torch') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    out = tmp_path / "my_analysis"
-    for name in ("bounds.csv", "widths.csv", "widths_paired.csv", "summary.md", "pruning.csv",
-                 "provenance.json", "fig3_relu_singular_values.png"):
-        assert (out / name).exists(), name
+    assert result.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------------------------
+# --prune reports on held-out points
+
+
+def test_prune_on_random_labels_reports_chance_test_accuracy(tmp_path):
+    """A network that memorises random labels over 10 classes: retraining on the test points
+    (the old behaviour) drives "test accuracy" to 1.0 within a few iterations; on held-out
+    points it stays near chance (0.1)."""
+    rng = np.random.default_rng(0)
+    d, classes, n = 20, 10, 600
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(d,)), keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(classes)])
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    y = rng.integers(0, classes, n)
+    out = _analyse(tmp_path, model, x, y, "--prune", "--max-iterations", "4",
+                   "--retrain-every", "1", "--retrain-batches", "30", "--retrain-batch-size",
+                   "64", "--pruning-learning-rate", "0.01")
+    pruning = __import__("pandas").read_csv(out / "pruning.csv")
+    assert pruning["retrained"].iloc[1:].all()
+    assert (pruning["test_accuracy"] < 0.3).all(), pruning["test_accuracy"].tolist()
+    summary = (out / "summary.md").read_text()
+    final = float(re.search(r"test accuracy \S+ before pruning, (\S+) at the end",
+                            summary).group(1))
+    assert final < 0.3
+    assert "360 retraining points" in summary and "120 validation points" in summary
+    assert "120 test points" in summary and "held out" in summary
+
+
+def test_prune_refuses_too_few_points_with_the_numbers(tmp_path, capsys, monkeypatch):
+    x, y = _data(n=60)
+    err = _refusal(tmp_path, capsys, _sequential(), {"x": x, "y": y}, monkeypatch)
+    assert ("at least 20 points in each of its retraining, validation and test splits; got 36 "
+            "retraining points") in err
+    assert "12 validation points" in err and "12 test points" in err

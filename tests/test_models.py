@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from relusv.layers import DoubleDense, DoublePProduct
-from relusv.models import build_mlp, hidden_activations, hidden_layers, layer_weights
+from relusv.layers import DoubleDense, DoublePProduct, hidden_layers
+from relusv.models import build_mlp, hidden_activations, layer_weights
 from relusv.parameter_counts import dense_mlp_parameter_count, double_mlp_parameter_count
 
 

@@ -1,54 +1,54 @@
-"""The ``relusv`` command: the paper's analyses of a user's saved Keras MLP on an ``.npz`` of data.
+"""The ``relusv`` command: the paper's analyses of a user's MLP on an ``.npz`` of data.
 
-``relusv analyse MODEL DATA --out DIR`` (also ``python -m relusv analyse ...``) checks the model
-and the data at once (:func:`relusv.models.canonical_mlp`, the arrays' names, shapes and labels),
-before any expensive work, then writes into ``DIR``:
+``relusv analyse MODEL DATA --out DIR`` (also ``python -m relusv analyse ...``; the console script
+is ``.venv/bin/relusv``) checks the model, the data and the output directory at once, before any
+expensive work, then writes into ``DIR`` (:data:`OUTPUT_FILES`):
 
 - ``subsets.json``: the correctly and incorrectly classified points of equal size
   (:func:`relusv.subsets.select_subsets`), and the accuracy on the data;
 - ``bounds.csv`` (:data:`relusv.tidy.BOUNDS`) and ``fig3_relu_singular_values.{pdf,png}``: the
   data-dependent ReLU singular value bounds and linear singular values of every hidden layer over
   both subsets (:func:`relusv.analyses.network_bounds`);
-- ``widths.csv`` (:data:`relusv.tidy.WIDTHS`, epoch 0: the model as given),
-  ``widths_paired.csv`` (:data:`relusv.tidy.WIDTH_DIFFERENCES`),
-  ``widths_subsamples.csv`` (:data:`relusv.tidy.WIDTH_SUBSAMPLES`, claim C5 over random point
-  subsamples) and ``fig4_gaussian_mean_width.{pdf,png}``: the Gaussian mean widths with
-  standard errors;
-- ``summary.md`` and ``claims.json``: the verdicts of claims C2-C5 for this network
-  (:func:`relusv.claims.evaluate_claims`, the criteria of the claims report);
+- ``widths.csv``, ``widths_paired.csv``, ``widths_subsamples.csv`` and
+  ``fig4_gaussian_mean_width.{pdf,png}``: the Gaussian mean widths with standard errors, their
+  paired differences, and claim C5 over random point subsamples;
+- ``summary.md`` and ``claims.json``: the verdicts of claims C2-C5 for this network, and which
+  points every number comes from;
 - with ``--prune``: ``pruning.csv`` and ``fig5_harmonic_pruning.{pdf,png}``
-  (:func:`relusv.pruning.harmonic_pruning`);
-- ``provenance.json``: the arguments, the outputs, the package versions
-  (:func:`relusv.provenance.provenance_record`).
+  (:func:`relusv.pruning.harmonic_pruning` on the three disjoint splits of
+  :func:`relusv.analyse_data.pruning_splits`: the test accuracy is on held-out points);
+- ``provenance.json``: the arguments, the outputs, the package versions.
 
-DATA holds ``x`` and ``y``, or ``x_test`` and ``y_test`` (a prepared file of the workflow); the
-subsets are drawn from those points, as the workflow draws them from its pool. Harmonic pruning
-decides on a validation split: ``x_val``/``y_val`` when present, else ``--val-fraction`` of the
-points, drawn with ``--split-seed`` (:func:`pruning_data`); it retrains on ``x_train``/``y_train``
-when present, else on the points that are not in the validation split (then its test accuracy is
-measured on points it retrains on). Progress goes to stderr as plain lines (tqdm is not a pinned
-dependency).
+MODEL is a Keras model (``.keras``, ``.h5``: :func:`relusv.models.canonical_mlp`, Dropout and the
+like left out, BatchNormalization folded) or a PyTorch-style state_dict of Linear layers
+(``.safetensors``, ``.npz``: :mod:`relusv.foreign_weights`; no framework needed). TensorFlow is
+imported only for a Keras model or ``--prune`` (which retrains with Keras), with its start-up
+messages hidden unless ``--verbose`` (:mod:`relusv.quiet_tensorflow`). Progress goes to stderr
+(:mod:`relusv.progress`). ``docs/analyse.md`` is the user's guide.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
+import re
 import sys
+import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 #: The defaults of the options: those of ``config/config.yaml`` (``subsets``, ``bounds``,
-#: ``widths``, ``pruning``), checked against it by tests/test_cli.py.
+#: ``widths``, ``pruning``), checked against it by tests/test_cli.py; the split fractions are
+#: the command's own.
 DEFAULTS = {
     "max_size": 1000, "min_size": 10, "subset_seed": 0,
     "steps": 500, "bounds_learning_rate": 0.1, "approximant_bias": "free",
     "n_draws": 100, "width_seed": 0, "subsamples": 100, "subsample_fraction": 0.5,
     "retrain_batches": 50, "retrain_batch_size": 1024, "accuracy_drop": 0.005,
     "retrain_every": 10, "rank_threshold": 10, "pruning_learning_rate": 0.001,
-    "pruning_seed": 0, "val_fraction": 0.2, "split_seed": 0,
+    "pruning_seed": 0, "val_fraction": 0.2, "test_fraction": 0.2, "split_seed": 0,
 }
 
 #: The plot style of the figures: config/config.yaml's ``plot`` section.
@@ -57,160 +57,168 @@ PLOT_STYLE = {"context": "paper", "font_scale": 1.0, "dpi": 200}
 #: The epoch written into the widths tables: the model as given is the only checkpoint.
 EPOCH = 0
 
-log = logging.getLogger("relusv.cli")
+#: Every file ``relusv analyse`` may write into ``--out``: what ``--overwrite`` removes.
+OUTPUT_FILES = (
+    "subsets.json", "bounds.csv", "widths.csv", "widths_paired.csv", "widths_subsamples.csv",
+    "fig3_relu_singular_values.pdf", "fig3_relu_singular_values.png",
+    "fig4_gaussian_mean_width.pdf", "fig4_gaussian_mean_width.png", "pruning.csv",
+    "fig5_harmonic_pruning.pdf", "fig5_harmonic_pruning.png", "claims.json", "summary.md",
+    "provenance.json",
+)
+
+#: Model file suffixes: Keras models, and state_dict weights (:mod:`relusv.foreign_weights`).
+KERAS_SUFFIXES, WEIGHTS_SUFFIXES = (".keras", ".h5"), (".safetensors", ".npz")
+
+def _paragraphs(*paragraphs: str) -> str:
+    """Paragraphs filled to 78 columns (the help keeps these line breaks as they are)."""
+    return "\n\n".join(textwrap.fill(p, 78) for p in paragraphs)
+
+
+DESCRIPTION = _paragraphs(
+    "The paper's analyses of your own MLP: the ReLU singular value bounds and Gaussian mean "
+    "widths of every hidden layer over the points of DATA it classifies correctly and "
+    "incorrectly, the verdicts of claims C2-C5, and with --prune harmonic pruning measured on "
+    "held-out points.",
+    "MODEL is a Keras model (.keras, .h5) of Dense ReLU hidden layers and a linear or softmax "
+    "Dense output (Dropout and similar layers are left out, BatchNormalization is folded into "
+    "the Dense layer next to it), or the weights of an MLP from any framework as a "
+    "PyTorch-style state_dict of Linear layers in .safetensors or .npz ('0.weight' of shape "
+    "(out, in), '0.bias', '2.weight', ...). DATA is an .npz with the arrays x and y (or x_test "
+    "and y_test).")
+
+PRUNING_HELP = _paragraphs(
+    "Pruning retrains on one set of points, decides on a second (validation) and reports test "
+    "accuracy on a third, held out: the arrays x_train/y_train, x_val/y_val, x_test/y_test of "
+    "DATA or --prune-data where given, else a seeded split of DATA's points.")
+
+EPILOG = """\
+example:
+  relusv analyse digits_mlp.keras digits_test.npz --out my_analysis --prune
+
+The outputs (bounds.csv, widths.csv, summary.md, figures, ...) and the data
+--prune uses are described in docs/analyse.md."""
 
 
 class UsageError(ValueError):
-    """A model or data file that the analyses do not apply to (exit status 2)."""
+    """A model, data file or output directory the command cannot use (exit status 2)."""
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the description's line breaks; adds "(default: X)" where a default means something
+    and the help does not state it, and "(required)" to required options."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.required and action.option_strings:
+            return f"{text} (required)"
+        if ("default" not in text and action.option_strings and action.default is not None
+                and action.default is not False and action.default != argparse.SUPPRESS):
+            text += " (default: %(default)s)"
+        return text
+
+
+def _version() -> str:
+    from relusv import __version__
+
+    return f"relusv {__version__}"
 
 
 def _parser() -> argparse.ArgumentParser:
     d = DEFAULTS
-    parser = argparse.ArgumentParser(prog="relusv", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="relusv", formatter_class=_HelpFormatter,
+        description="Singular values for ReLU layers: the paper's analyses of your own MLP.")
+    parser.add_argument("--version", action="version", version=_version())
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = commands.add_parser(
-        "analyse", help="bounds, widths and claims C2-C5 of a saved Keras MLP",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        description="The ReLU singular value bounds and Gaussian mean widths of every hidden "
-                    "layer of MODEL over the points of DATA it classifies correctly and "
-                    "incorrectly, the verdicts of claims C2-C5, and optionally harmonic pruning.")
-    p.add_argument("model", type=Path, help="saved Keras model (.keras): Dense/DoubleDense ReLU "
-                   "hidden layers, a linear or softmax Dense output")
-    p.add_argument("data", type=Path, help=".npz with x and y (or x_test and y_test); "
-                   "x_val/y_val and x_train/y_train are used by --prune when present")
-    p.add_argument("--out", type=Path, required=True, help="output directory (created)")
-    p.add_argument("--name", help="network name in the tables (default: the model file's stem)")
-    g = p.add_argument_group("subsets (config: subsets)")
-    g.add_argument("--max-size", type=int, default=d["max_size"], help="largest subset size")
-    g.add_argument("--min-size", type=int, default=d["min_size"],
-                   help="fewer misclassified points: the comparison is not measurable")
-    g.add_argument("--subset-seed", type=int, default=d["subset_seed"], help="seed of the draw")
-    g = p.add_argument_group("bounds (config: bounds)")
-    g.add_argument("--steps", type=int, default=d["steps"], help="Adam steps per layer")
+        "analyse", help="bounds, widths, claims C2-C5 and harmonic pruning of your MLP",
+        formatter_class=_HelpFormatter, description=DESCRIPTION, epilog=EPILOG)
+    p.add_argument("--version", action="version", version=_version())
+    p.add_argument("model", type=Path, metavar="MODEL",
+                   help="the network: a Keras model (.keras, .h5) or a state_dict of Linear "
+                        "layers (.safetensors, .npz)")
+    p.add_argument("data", type=Path, metavar="DATA",
+                   help=".npz with x and y (or x_test and y_test): the points analysed")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="output directory; created if missing, and it must be empty unless "
+                        "--overwrite is given")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the results of an earlier run in --out: first removes every "
+                        "file relusv analyse writes there (a directory holding other files is "
+                        "still refused)")
+    p.add_argument("--name", metavar="NAME",
+                   help="the network's name in the tables and figures (default: MODEL's file "
+                        "name without its suffix)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="show TensorFlow's and CUDA's start-up messages, hidden by default")
+    g = p.add_argument_group("subsets of correctly and incorrectly classified points "
+                             "(config: subsets)")
+    g.add_argument("--max-size", type=int, default=d["max_size"], metavar="N",
+                   help="most points in each subset")
+    g.add_argument("--min-size", type=int, default=d["min_size"], metavar="N",
+                   help="fewer misclassified points than this: the correct/incorrect "
+                        "comparison is reported as not measurable")
+    g.add_argument("--subset-seed", type=int, default=d["subset_seed"], metavar="SEED",
+                   help="seed of the draw of the subsets' points")
+    g = p.add_argument_group("ReLU singular value bounds (config: bounds)")
+    g.add_argument("--steps", type=int, default=d["steps"], metavar="N",
+                   help="most Adam steps per rank")
     g.add_argument("--bounds-learning-rate", type=float, default=d["bounds_learning_rate"],
-                   help="Adam step size relative to the scale of W")
+                   metavar="RATE", help="Adam step size, relative to the scale of W")
     g.add_argument("--approximant-bias", choices=("free", "fixed"),
-                   default=d["approximant_bias"])
-    g = p.add_argument_group("widths (config: widths)")
-    g.add_argument("--n-draws", type=int, default=d["n_draws"], help="Gaussian draws")
-    g.add_argument("--width-seed", type=int, default=d["width_seed"], help="seed of the draws")
-    g.add_argument("--subsamples", type=int, default=d["subsamples"],
+                   default=d["approximant_bias"],
+                   help="free: the affine approximant's bias is optimised; fixed: it is the "
+                        "layer's own bias")
+    g = p.add_argument_group("Gaussian mean widths (config: widths)")
+    g.add_argument("--n-draws", type=int, default=d["n_draws"], metavar="N",
+                   help="Gaussian draws per width")
+    g.add_argument("--width-seed", type=int, default=d["width_seed"], metavar="SEED",
+                   help="seed of the Gaussian draws")
+    g.add_argument("--subsamples", type=int, default=d["subsamples"], metavar="N",
                    help="claim C5: random point subsamples of both subsets (at least 20)")
     g.add_argument("--subsample-fraction", type=float, default=d["subsample_fraction"],
-                   help="claim C5: each subsample's share of the smaller subset's points")
-    g = p.add_argument_group("harmonic pruning (config: pruning)")
-    g.add_argument("--prune", action="store_true", help="also run harmonic pruning (Figure 5)")
-    g.add_argument("--val-fraction", type=float, default=d["val_fraction"],
-                   help="validation share carved from the data when it has no x_val")
-    g.add_argument("--split-seed", type=int, default=d["split_seed"],
+                   metavar="F", help="claim C5: each subsample's share of the smaller subset")
+    g = p.add_argument_group("harmonic pruning (config: pruning)", PRUNING_HELP)
+    g.add_argument("--prune", action="store_true",
+                   help="also run harmonic pruning (pruning.csv, Figure 5); needs TensorFlow")
+    g.add_argument("--prune-data", type=Path, metavar="FILE",
+                   help=".npz with splits of their own for --prune (x_train/y_train, "
+                        "x_val/y_val, x_test/y_test, any of them)")
+    g.add_argument("--val-fraction", type=float, default=d["val_fraction"], metavar="F",
+                   help="share of DATA's points split off for validation when there is no "
+                        "x_val")
+    g.add_argument("--test-fraction", type=float, default=d["test_fraction"], metavar="F",
+                   help="share of DATA's points held out for testing when there is no x_test")
+    g.add_argument("--split-seed", type=int, default=d["split_seed"], metavar="SEED",
                    help="seed of that split")
-    g.add_argument("--retrain-batches", type=int, default=d["retrain_batches"])
-    g.add_argument("--retrain-batch-size", type=int, default=d["retrain_batch_size"])
-    g.add_argument("--accuracy-drop", type=float, default=d["accuracy_drop"])
-    g.add_argument("--retrain-every", type=int, default=d["retrain_every"])
-    g.add_argument("--rank-threshold", type=int, default=d["rank_threshold"])
-    g.add_argument("--pruning-learning-rate", type=float, default=d["pruning_learning_rate"])
-    g.add_argument("--pruning-seed", type=int, default=d["pruning_seed"])
-    g.add_argument("--max-iterations", type=int, default=None,
-                   help="stop pruning after this iteration (default: until no rank is left)")
+    g.add_argument("--retrain-batches", type=int, default=d["retrain_batches"], metavar="N",
+                   help="mini-batches per retraining")
+    g.add_argument("--retrain-batch-size", type=int, default=d["retrain_batch_size"],
+                   metavar="N", help="points per retraining mini-batch")
+    g.add_argument("--accuracy-drop", type=float, default=d["accuracy_drop"], metavar="F",
+                   help="retrain when the validation accuracy falls more than this (a "
+                        "fraction) below that before pruning")
+    g.add_argument("--retrain-every", type=int, default=d["retrain_every"], metavar="N",
+                   help="also retrain every N iterations")
+    g.add_argument("--rank-threshold", type=int, default=d["rank_threshold"], metavar="R",
+                   help="also retrain while some layer's rank is below R (0: never)")
+    g.add_argument("--pruning-learning-rate", type=float, default=d["pruning_learning_rate"],
+                   metavar="RATE", help="Adam's learning rate when retraining")
+    g.add_argument("--pruning-seed", type=int, default=d["pruning_seed"], metavar="SEED",
+                   help="seed of the retraining mini-batches")
+    g.add_argument("--max-iterations", type=int, default=None, metavar="N",
+                   help="stop pruning after iteration N (default: when no rank is left)")
     return parser
 
 
-def _progress(message: str, *args) -> None:
-    print("relusv: " + (message % args if args else message), file=sys.stderr, flush=True)
-
-
-class _ProgressHandler(logging.Handler):
-    """The library's INFO lines (one per layer and subset) as progress lines on stderr."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        _progress(record.getMessage())
-
-
-def load_data(path: Path, *, input_dim: int, classes: int, prune: bool) -> dict[str, np.ndarray]:
-    """The arrays of ``path`` the analyses use, checked: ``x``, ``y`` and, when present, the
-    validation and training splits (float32 inputs, int32 labels).
-
-    Raises
-    ------
-    UsageError
-        Naming the array: missing, not ``(N, input_dim)``, non-finite, labels outside
-        ``[0, classes)`` or of another length than their inputs.
-    """
-    from relusv.training import as_labels
-
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-    except (OSError, ValueError) as error:
-        raise UsageError(f"{path}: cannot read it as an .npz file: {error}") from error
-    pool = next((pair for pair in (("x", "y"), ("x_test", "y_test"))
-                 if all(k in arrays for k in pair)), None)
-    if pool is None:
-        raise UsageError(f"{path}: expected the arrays 'x' and 'y' (or 'x_test' and 'y_test'), "
-                         f"found {sorted(arrays)}")
-    wanted = {"x": pool[0], "y": pool[1]}
-    for split in ("val", "train"):
-        if prune and f"x_{split}" in arrays:
-            wanted.update({f"x_{split}": f"x_{split}", f"y_{split}": f"y_{split}"})
-            if f"y_{split}" not in arrays:
-                raise UsageError(f"{path}: has 'x_{split}' but no 'y_{split}'")
-    out = {}
-    for key, name in wanted.items():
-        array = arrays[name]
-        try:
-            if key.startswith("x"):
-                array = np.asarray(array, dtype=np.float32)
-                if array.ndim != 2 or array.shape[1] != input_dim or len(array) == 0:
-                    raise ValueError(f"expected shape (N, {input_dim}) (the model's input "
-                                     f"layer takes {input_dim} features), got {array.shape}")
-                if not np.isfinite(array).all():
-                    raise ValueError("expected finite values, got NaN or inf")
-            else:
-                array = as_labels(array, name, classes)
-        except ValueError as error:
-            raise UsageError(f"{path}: array {name!r}: {error}") from None
-        out[key] = array
-    for key in [k for k in out if k.startswith("y")]:
-        x_key = "x" + key[1:]
-        if len(out[key]) != len(out[x_key]):
-            raise UsageError(f"{path}: {wanted[x_key]!r} has {len(out[x_key])} rows but "
-                             f"{wanted[key]!r} has {len(out[key])} labels")
-    return out
-
-
-def pruning_data(data: dict[str, np.ndarray], *, val_fraction: float,
-                 split_seed: int) -> dict[str, np.ndarray]:
-    """The six splits :func:`relusv.pruning.harmonic_pruning` needs, from :func:`load_data`'s.
-
-    Validation: ``x_val``/``y_val`` when given; else ``round(val_fraction N)`` (at least 1) of the
-    ``N`` data points, drawn by ``numpy.random.default_rng(split_seed).permutation(N)`` (the first
-    ones), and the test split is the rest. Training (retraining between steps): ``x_train`` when
-    given, else the test split.
-    """
-    from relusv._validation import check_fraction
-
-    x, y = data["x"], data["y"]
-    if "x_val" in data:
-        x_val, y_val, x_test, y_test = data["x_val"], data["y_val"], x, y
-    else:
-        check_fraction(val_fraction, "val_fraction")
-        order = np.random.default_rng(split_seed).permutation(len(x))
-        n_val = max(1, round(val_fraction * len(x)))
-        if n_val >= len(x):
-            raise UsageError(f"--val-fraction {val_fraction} leaves no test points of {len(x)}")
-        val, test = np.sort(order[:n_val]), np.sort(order[n_val:])
-        x_val, y_val, x_test, y_test = x[val], y[val], x[test], y[test]
-    x_train, y_train = (data["x_train"], data["y_train"]) if "x_train" in data else (x_test,
-                                                                                        y_test)
-    return {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val,
-            "x_test": x_test, "y_test": y_test}
+# --------------------------------------------------------------------------------------------
+# the checks before any work
 
 
 def _check_options(args) -> None:
     from relusv._validation import (
-        check_fraction,
         check_nonnegative_int,
+        check_optional_int,
         check_positive_int,
         check_positive_real,
         check_real,
@@ -223,46 +231,215 @@ def _check_options(args) -> None:
         check_nonnegative_int(getattr(args, name), f"--{name.replace('_', '-')}")
     for name in ("bounds_learning_rate", "pruning_learning_rate"):
         check_positive_real(getattr(args, name), f"--{name.replace('_', '-')}")
-    check_fraction(args.val_fraction, "--val-fraction")
+    check_optional_int(args.max_iterations, "--max-iterations", 0)
+    for name in ("val_fraction", "test_fraction"):
+        check_real(getattr(args, name), f"--{name.replace('_', '-')}", low=0.0, high=1.0,
+                   low_open=True, high_open=True)
+    check_real(args.accuracy_drop, "--accuracy-drop", low=0.0, high=1.0)
     if args.subsamples < 20:
         raise UsageError(f"--subsamples must be at least 20 (95 % of them must be more than all "
                          f"but one), got {args.subsamples}")
     check_real(args.subsample_fraction, "--subsample-fraction", low=0.0, high=1.0,
                low_open=True)
-
-
-def analyse(args: argparse.Namespace) -> dict[str, Path]:
-    """Run ``relusv analyse`` with parsed arguments; returns the files written, by name."""
-    _check_options(args)
-    for path in (args.model, args.data):
+    if args.prune_data is not None and not args.prune:
+        raise UsageError("--prune-data is only read by --prune; add --prune or leave it out")
+    inputs = [args.model, args.data] + ([args.prune_data] if args.prune_data else [])
+    for path in inputs:
         if not path.is_file():
             raise UsageError(f"{path}: no such file")
-    _progress("loading %s", args.model)
-    import keras
+    if args.model.suffix not in KERAS_SUFFIXES + WEIGHTS_SUFFIXES:
+        raise UsageError(f"{args.model}: expected a Keras model ({', '.join(KERAS_SUFFIXES)}) "
+                         f"or a state_dict of Linear layers ({', '.join(WEIGHTS_SUFFIXES)}), "
+                         f"got the suffix {args.model.suffix or 'none'!r}")
 
-    from relusv.models import canonical_mlp, layer_weights
+
+_TEMPORARY = re.compile(r"^\.(?P<stem>[\w.-]+)\.[0-9a-f]{32}\.tmp(?P<suffix>\.\w+)$")
+
+
+def _ours(path: Path) -> bool:
+    """Whether ``path`` is a file this command writes (or a temporary file of one, left by a
+    killed run: :func:`relusv.files.atomic_path`)."""
+    if not path.is_file() or path.is_symlink():
+        return False
+    match = _TEMPORARY.match(path.name)
+    name = f"{match['stem']}{match['suffix']}" if match else path.name
+    return name in OUTPUT_FILES
+
+
+def check_output_dir(out: Path, overwrite: bool) -> list[Path]:
+    """The files an earlier run left in ``out``, which ``--overwrite`` will remove.
+
+    Raises
+    ------
+    UsageError
+        ``out`` is a file; ``out`` is not empty and ``overwrite`` is False; or ``out`` holds
+        anything this command does not write (never removed: another directory is safer).
+    """
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file; expected a directory")
+    if not out.exists():
+        return []
+    entries = sorted(out.iterdir())
+    if entries and not overwrite:
+        raise UsageError(f"--out {out}: holds {len(entries)} entries already (e.g. "
+                         f"{entries[0].name!r}); an output directory holds one run: give an "
+                         "empty or new directory, or --overwrite to replace an earlier run")
+    foreign = [entry.name for entry in entries if not _ours(entry)]
+    if foreign:
+        raise UsageError(f"--out {out}: holds {foreign[:5]}, which relusv analyse does not "
+                         "write; --overwrite removes only its own files: give an empty or new "
+                         "directory")
+    return entries
+
+
+# --------------------------------------------------------------------------------------------
+# the network
+
+
+@dataclass
+class Network:
+    """The network analysed, in numpy.
+
+    Attributes
+    ----------
+    name : str
+    layers : list of relusv.weights.LayerWeights
+        Hidden ReLU layers and the linear output (logits).
+    kind : str
+        What MODEL is, for the summary.
+    identity : list of (str, str)
+        Keras layers left out as the identity at inference, ``(name, class)``.
+    folded : list of (str, str, str)
+        BatchNormalization layers folded into a Dense layer (``(bn, dense, "after"|"before")``).
+    """
+
+    name: str
+    layers: list
+    kind: str
+    identity: list = field(default_factory=list)
+    folded: list = field(default_factory=list)
+
+    @property
+    def input_dim(self) -> int:
+        return int(self.layers[0].shape[0])
+
+    @property
+    def classes(self) -> int:
+        return int(self.layers[-1].shape[1])
+
+    @property
+    def widths(self) -> list[int]:
+        return [int(layer.shape[1]) for layer in self.layers[:-1]]
+
+
+def load_network(path: Path, name: str, *, verbose: bool = False) -> Network:
+    """MODEL as a :class:`Network`: a Keras model, a state_dict file or relusv's weights file.
+
+    Raises
+    ------
+    UsageError
+        Naming the file and the layer or array that the analyses do not apply to.
+    """
+    if path.suffix in WEIGHTS_SUFFIXES:
+        from relusv.foreign_weights import layers_from_state_dict, read_arrays
+        from relusv.weights import FORMAT, load_network_weights
+
+        try:
+            arrays = read_arrays(path)
+            if "format" in arrays and str(arrays["format"]) == FORMAT:
+                return Network(name, load_network_weights(path),
+                               f"relusv network weights ({FORMAT})")
+            layers = layers_from_state_dict(arrays, source=str(path))
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        return Network(name, layers, f"state_dict of {len(layers)} Linear layers "
+                                     "(ReLU after each but the last, which gives the logits)")
+    from relusv.quiet_tensorflow import import_keras
+
+    keras = import_keras(verbose)
+    from relusv.models import analysable_structure, canonical_mlp
+    from relusv.weights import network_weights
 
     try:
-        user_model = keras.models.load_model(args.model, compile=False)
+        user_model = keras.models.load_model(path, compile=False)
     except Exception as error:  # keras raises many types for a file it cannot read
-        raise UsageError(f"{args.model}: cannot load it as a Keras model: "
+        raise UsageError(f"{path}: cannot load it as a Keras model: "
                          f"{type(error).__name__}: {error}") from error
-    name = args.name or args.model.stem
     try:
-        model = canonical_mlp(user_model, name=name)
+        structure = analysable_structure(user_model)
+        layers = network_weights(canonical_mlp(user_model, name=name))
     except ValueError as error:
-        raise UsageError(f"{args.model}: {error}") from None
-    input_dim, classes = int(model.inputs[0].shape[1]), int(model.outputs[0].shape[1])
-    data = load_data(args.data, input_dim=input_dim, classes=classes, prune=args.prune)
-    splits = pruning_data(data, val_fraction=args.val_fraction,
-                          split_seed=args.split_seed) if args.prune else None
-    return _run(args, name, model, layer_weights(model), data, splits)
+        raise UsageError(f"{path}: {error}") from None
+    return Network(name, layers, f"Keras model ({structure.output_activation} output)",
+                   list(structure.identity), list(structure.folded))
 
 
-def _run(args, name, model, weights, data, splits) -> dict[str, Path]:
+def _pruning_state(layers):
+    """The :class:`relusv.pruning.PruningState` of the layers (dense hidden layers factored at
+    full rank, as :func:`relusv.pruning.state_from_model` does)."""
+    from relusv.layers import double_dense_factors
+    from relusv.pruning import PruningState
+
+    vs, us, bs = [], [], []
+    for layer in layers[:-1]:
+        v, u = (layer.factors if layer.factors is not None
+                else double_dense_factors(layer.kernel, min(layer.kernel.shape)))
+        vs.append(v)
+        us.append(u)
+        bs.append(layer.bias)
+    return PruningState(vs, us, bs, layers[-1].kernel, layers[-1].bias)
+
+
+def _ranks(layers) -> int:
+    return sum(layer.factors[0].shape[1] if layer.factors is not None else min(layer.shape)
+               for layer in layers[:-1])
+
+
+# --------------------------------------------------------------------------------------------
+# the command
+
+
+def analyse(args: argparse.Namespace, progress=None) -> dict[str, Path]:
+    """Run ``relusv analyse`` with parsed arguments; returns the files written, by name.
+
+    Every check (options, files, output directory, model, data, pruning splits) comes before
+    any expensive work and before ``--overwrite`` removes anything.
+    """
+    from relusv.analyse_data import load_data, pruning_splits
+    from relusv.progress import Progress
+
+    _check_options(args)
+    earlier = check_output_dir(args.out, args.overwrite)
+    progress = Progress(0) if progress is None else progress
+    name = args.name or args.model.stem
+    with progress:
+        progress.stage("loading %s", args.model)
+        network = load_network(args.model, name, verbose=args.verbose)
+        try:
+            data = load_data(args.data, input_dim=network.input_dim, classes=network.classes,
+                             prune=args.prune, prune_path=args.prune_data)
+            splits = pruning_splits(
+                data, val_fraction=args.val_fraction, test_fraction=args.test_fraction,
+                split_seed=args.split_seed) if args.prune else None
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        if splits is not None and "tensorflow" not in sys.modules:
+            from relusv.quiet_tensorflow import import_keras
+
+            progress.stage("loading TensorFlow for the retraining of --prune")
+            import_keras(args.verbose)
+        for path in earlier:
+            path.unlink()
+        if earlier:
+            progress.note("--overwrite: removed %d files of an earlier run from %s",
+                          len(earlier), args.out)
+        return _run(args, network, data, splits, progress)
+
+
+def _run(args, network: Network, data, splits, progress) -> dict[str, Path]:
     import pandas as pd
 
-    from relusv.analyses import layer_widths_and_differences, network_bounds
+    from relusv.analyses import gather_network_bounds, layer_widths_and_differences, network_bounds
     from relusv.claims import evaluate_claims
     from relusv.files import write_csv, write_json, write_text
     from relusv.plotting import (
@@ -273,57 +450,80 @@ def _run(args, name, model, weights, data, splits) -> dict[str, Path]:
     )
     from relusv.provenance import provenance_record
     from relusv.subsets import select_subsets
-    from relusv.training import predict_classes
+    from relusv.weights import hidden_layer_weights, predict_classes_from_weights
     from relusv.width_subsamples import subsampled_width_differences
 
-    out = args.out
+    out, name = args.out, network.name
     out.mkdir(parents=True, exist_ok=True)
     files = {}
+    weights = hidden_layer_weights(network.layers)
     x, y = data["x"], data["y"]
-    predicted = predict_classes(model, x)
+    predicted = predict_classes_from_weights(network.layers, x)
     accuracy = float(np.mean(predicted == y))
     subsets = select_subsets(y, predicted, max_size=args.max_size, min_size=args.min_size,
                              seed=args.subset_seed)
-    _progress("accuracy %.4f on %d points; subsets of %d correct and %d incorrect points",
-              accuracy, len(y), len(subsets.correct), len(subsets.incorrect))
     summary = {"network": name, "accuracy": accuracy, "n_points": len(y), **subsets.summary()}
+    split = {"correct": x[subsets.correct], "incorrect": x[subsets.incorrect]}
+    pairs = [(layer, subset) for layer in range(1, len(weights) + 1)
+             for subset in split if len(split[subset])]
+    pruning_units = 0
+    if splits is not None:
+        pruning_units = _ranks(network.layers) + 1
+        if args.max_iterations is not None:
+            pruning_units = min(pruning_units, args.max_iterations + 1)
+    progress.add_total(len(pairs) + 3 + pruning_units)
+    progress.stage("accuracy %.4f on the %d points of %s; subsets of %d correct and %d "
+                   "incorrect points", accuracy, len(y), args.data.name, len(subsets.correct),
+                   len(subsets.incorrect))
     files["subsets"] = out / "subsets.json"
     write_json(files["subsets"], summary)
-    split = {"correct": x[subsets.correct], "incorrect": x[subsets.incorrect]}
 
-    handler = _ProgressHandler(logging.INFO)
-    library_log = logging.getLogger("relusv")
-    level = library_log.level
-    library_log.addHandler(handler)
-    library_log.setLevel(logging.INFO)
-    try:
-        bounds = network_bounds(name, weights, split, steps=args.steps,
-                                learning_rate=args.bounds_learning_rate,
-                                approximant_bias=args.approximant_bias)
-        _progress("Gaussian mean widths of %d layers, %d draws", len(weights), args.n_draws)
+    with progress.capture_logs():
+        parts = []
+        for layer, subset in pairs:
+            progress.status("bounds of layer %d over the %s points", layer, subset)
+            parts.append(network_bounds(name, weights, {subset: split[subset]}, layers=[layer],
+                                        steps=args.steps, learning_rate=args.bounds_learning_rate,
+                                        approximant_bias=args.approximant_bias))
+            progress.advance()
+        bounds = (gather_network_bounds(parts) if parts else network_bounds(
+            name, weights, split, steps=args.steps, learning_rate=args.bounds_learning_rate,
+            approximant_bias=args.approximant_bias))
+        progress.stage("Gaussian mean widths of %d layers, %d draws", len(weights),
+                       args.n_draws)
         widths, differences = layer_widths_and_differences(
             name, EPOCH, weights, split, n_draws=args.n_draws, seed=args.width_seed)
+        progress.advance()
+        progress.stage("claim C5: widths over %d random subsamples", args.subsamples)
         subsamples = subsampled_width_differences(
             name, EPOCH, weights, split, n_subsamples=args.subsamples,
             fraction=args.subsample_fraction, n_draws=args.n_draws, seed=args.width_seed)
+        progress.advance()
         pruning = None
         if splits is not None:
             from relusv.pruning import harmonic_pruning, pruning_frame
 
-            _progress("harmonic pruning (validation %d, retraining %d, test %d points)",
-                      len(splits["y_val"]), len(splits["y_train"]), len(splits["y_test"]))
+            progress.stage("harmonic pruning: retraining on %s, deciding on %s, testing on %s",
+                           splits.describe("train"), splits.describe("val"),
+                           splits.describe("test"))
+
+            def on_record(record, _state):
+                progress.advance()
+                progress.status("pruning iteration %d: ranks %s, test accuracy %.4f",
+                               record["iteration"], record["ranks"], record["test_accuracy"])
+
             records = harmonic_pruning(
-                model, splits, retrain_batches=args.retrain_batches,
+                _pruning_state(network.layers), splits.arrays,
+                retrain_batches=args.retrain_batches,
                 retrain_batch_size=args.retrain_batch_size, accuracy_drop=args.accuracy_drop,
                 retrain_every=args.retrain_every, rank_threshold=args.rank_threshold,
                 max_iterations=args.max_iterations, learning_rate=args.pruning_learning_rate,
-                seed=args.pruning_seed)  # its INFO lines are the progress, one per iteration
+                seed=args.pruning_seed, on_record=on_record)
             pruning = pruning_frame(records)
             pruning.insert(0, "network", name)
-    finally:
-        library_log.removeHandler(handler)
-        library_log.setLevel(level)
+            progress.finish()
 
+    progress.stage("writing tables and figures")
     files["bounds"], files["widths"] = out / "bounds.csv", out / "widths.csv"
     files["widths_paired"] = out / "widths_paired.csv"
     files["widths_subsamples"] = out / "widths_subsamples.csv"
@@ -349,12 +549,15 @@ def _run(args, name, model, weights, data, splits) -> dict[str, Path]:
         if claim["id"] != "C1"]
     files["claims"], files["summary"] = out / "claims.json", out / "summary.md"
     write_json(files["claims"], claims)
-    write_text(files["summary"], summary_markdown(name, args, summary, claims, pruning))
+    write_text(files["summary"],
+               summary_markdown(network, args, summary, claims, pruning, splits))
     files["provenance"] = out / "provenance.json"
-    record = provenance_record(rule="relusv analyse", params=_jsonable_args(args),
-                               inputs=[args.model, args.data])
+    inputs = [args.model, args.data] + ([args.prune_data] if args.prune_data else [])
+    record = provenance_record(rule="relusv analyse", params=_jsonable_args(args), inputs=inputs)
     write_json(files["provenance"], {**record, "outputs": {k: str(v) for k, v in files.items()}})
-    _progress("wrote %d files to %s", len(files), out)
+    progress.advance()
+    progress.status("done")
+    progress.note("wrote %d files to %s; start with %s", len(files), out, files["summary"])
     return files
 
 
@@ -363,23 +566,50 @@ def _jsonable_args(args: argparse.Namespace) -> dict:
             for key, value in vars(args).items()}
 
 
-def summary_markdown(name: str, args, summary: dict, claims: Sequence[dict], pruning) -> str:
-    """The short Markdown summary: the network, its subsets, claims C2-C5 as the claims report
-    renders them (:func:`relusv.claims.claims_markdown`, headings one level down)."""
+def _names(pairs) -> str:
+    return ", ".join(f"'{a}' ({b})" for a, b in pairs)
+
+
+def summary_markdown(network: Network, args, summary: dict, claims: Sequence[dict], pruning,
+                     splits=None) -> str:
+    """The Markdown summary: the network, which points every number comes from, the pruning
+    results, and claims C2-C5 as the claims report renders them
+    (:func:`relusv.claims.claims_markdown`, headings one level down)."""
     from relusv.claims import claims_markdown
 
-    lines = [f"# relusv analyse: {name}", "",
-             f"- model: `{args.model}`; data: `{args.data}` ({summary['n_points']} points)",
-             f"- accuracy: {summary['accuracy']:.4f}",
-             f"- subsets: {summary['size']} correct and {summary['size']} incorrect points "
-             f"({summary['n_correct_available']} correct and "
-             f"{summary['n_incorrect_available']} incorrect available)"
-             + ("" if summary["measurable"] else f"; not measurable: {summary['reason']}")]
-    if pruning is not None:
-        last = pruning.iloc[-1]
-        lines.append(f"- harmonic pruning: {len(pruning) - 1} iterations, down to "
-                     f"{int(last['parameters'])} parameters at test accuracy "
-                     f"{float(last['test_accuracy']):.4f} (pruning.csv)")
+    lines = [f"# relusv analyse: {network.name}", "",
+             f"- model: `{args.model}`, a {network.kind}: {network.input_dim} inputs, hidden "
+             f"widths {network.widths}, {network.classes} classes"]
+    if network.identity:
+        lines.append(f"- left out as the identity at inference: {_names(network.identity)}")
+    if network.folded:
+        lines.append("- BatchNormalization folded exactly into the Dense layer next to it: "
+                     + ", ".join(f"'{bn}' into the {'outputs' if where == 'after' else 'inputs'}"
+                                 f" of '{dense}'" for bn, dense, where in network.folded))
+    lines += [
+        f"- data: the {summary['n_points']} points of `{args.data}`; the accuracy, the subsets, "
+        "the bounds, the widths and claims C2-C5 are all on these points (if the model was "
+        "trained on them, the accuracy is a training accuracy)",
+        f"- accuracy of the model as given: {summary['accuracy']:.4f}",
+        f"- subsets: {summary['size']} correct and {summary['size']} incorrect points "
+        f"({summary['n_correct_available']} correct and "
+        f"{summary['n_incorrect_available']} incorrect available)"
+        + ("" if summary["measurable"] else f"; not measurable: {summary['reason']}")]
+    if pruning is not None and splits is not None:
+        first, last = pruning.iloc[0], pruning.iloc[-1]
+        lines += [
+            "", "## Harmonic pruning", "",
+            f"- retraining between steps on {splits.describe('train')}",
+            f"- every decision on {splits.describe('val')}: the `val_accuracy` columns of "
+            "`pruning.csv` are measured on the points pruning chose by, so they are no "
+            "estimate of accuracy on new points",
+            f"- test accuracy on {splits.describe('test')}, held out: neither retrained on "
+            "nor decided on",
+            f"- {len(pruning) - 1} iterations, from {int(first['parameters'])} to "
+            f"{int(last['parameters'])} parameters; test accuracy {first['test_accuracy']:.4f} "
+            f"before pruning, {last['test_accuracy']:.4f} at the end (`pruning.csv`, "
+            "`fig5_harmonic_pruning.png`)",
+        ]
     report = claims_markdown(claims)
     lines += ["", *("#" + line if line.startswith("#") else line
                     for line in report.splitlines())]
@@ -390,6 +620,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``relusv`` console script; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if not args.verbose:
+        from relusv.quiet_tensorflow import quiet_environment
+
+        quiet_environment()  # before anything imports TensorFlow
     try:
         analyse(args)
     except (UsageError, ValueError) as error:

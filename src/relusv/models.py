@@ -11,24 +11,41 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import keras
 import numpy as np
 
 from relusv._validation import as_finite_array, check_choice, check_positive_int
-from relusv.layers import DoubleDense, DoublePProduct, double_dense_factors
+from relusv.inference_layers import (
+    IDENTITY_AT_INFERENCE,
+    batch_norm_affine,
+    compose,
+    fold_after,
+    fold_before,
+    is_identity_at_inference,
+)
+from relusv.layers import (
+    DoubleDense,
+    DoublePProduct,
+    double_dense_factors,
+    hidden_layers,
+    layer_arrays,
+)
 from relusv.parameter_counts import check_widths
 from relusv.weights import spec_orientation
 
 __all__ = [
     "ANALYSABLE_LAYERS",
     "INITS",
+    "AffineLayer",
+    "AnalysableStructure",
+    "analysable_structure",
     "as_features",
     "build_mlp",
     "canonical_mlp",
     "check_analysable",
     "hidden_activations",
-    "hidden_layers",
     "layer_weights",
 ]
 
@@ -155,18 +172,6 @@ def build_mlp(
     return keras.Model(inputs, logits, name=name)
 
 
-def hidden_layers(model: keras.Model) -> list[keras.layers.Layer]:
-    """The hidden layers of an MLP in order: every ``Dense``/``DoubleDense`` except ``logits``."""
-    layers = [
-        layer
-        for layer in model.layers
-        if isinstance(layer, keras.layers.Dense | DoubleDense) and layer.name != "logits"
-    ]
-    if not layers:
-        raise ValueError(f"model {model.name!r} has no Dense or DoubleDense hidden layers")
-    return layers
-
-
 def hidden_activations(model: keras.Model, x, batch_size: int = 1024) -> list[np.ndarray]:
     """Outputs of every hidden layer (after its ReLU) for the inputs ``x``, in one forward pass.
 
@@ -206,15 +211,7 @@ def layer_weights(model: keras.Model) -> list[tuple[np.ndarray, np.ndarray]]:
         Keras kernel (``v @ u`` for a double-layer, multiplied in float64, so its rank is at
         most ``r`` to float64 precision); ``b`` is zeros for a layer without bias.
     """
-    out = []
-    for layer in hidden_layers(model):
-        if isinstance(layer, DoubleDense):
-            kernel = (keras.ops.convert_to_numpy(layer.v), keras.ops.convert_to_numpy(layer.u))
-        else:
-            kernel = keras.ops.convert_to_numpy(layer.kernel)
-        bias = keras.ops.convert_to_numpy(layer.bias) if layer.use_bias else None
-        out.append(spec_orientation(kernel, bias))
-    return out
+    return [spec_orientation(*layer_arrays(layer)) for layer in hidden_layers(model)]
 
 
 def as_features(x, name: str = "x") -> np.ndarray:
@@ -245,9 +242,11 @@ def _as_inputs(model: keras.Model, x) -> np.ndarray:
 # a user's model: checked, and as a build_mlp model
 
 
-#: Layers an analysable model may hold besides its Dense / DoubleDense layers (activations only).
+#: Layers an analysable model may hold besides its Dense / DoubleDense layers: activations, the
+#: layers that are the identity at inference and BatchNormalization (folded).
 ANALYSABLE_LAYERS = ("InputLayer", "Dense", "DoubleDense", "Activation(relu|linear|softmax)",
-                     "ReLU", "Softmax")
+                     "ReLU", "Softmax", *IDENTITY_AT_INFERENCE,
+                     "BatchNormalization (next to a Dense layer)")
 
 
 def _activation_name(layer) -> str:
@@ -264,30 +263,119 @@ def _activation_name(layer) -> str:
     return name if isinstance(name, str) else str(name)
 
 
-def _analysable_layers(model) -> tuple[list, object, str]:
-    """``(hidden layers, output layer, output activation)`` of an analysable MLP, else ValueError.
+@dataclass
+class AffineLayer:
+    """One Dense or DoubleDense layer of a user's MLP as the analyses see it.
+
+    Attributes
+    ----------
+    layer : keras.layers.Layer
+        The user's layer.
+    kernel : (n, m) float array, or a pair ``(v, u)`` for a DoubleDense
+        Keras layout, with any BatchNormalization next to it folded in.
+    bias : (m,) float array
+        Zeros for a layer without bias.
+    activations : list of str
+        The layer's own activation and those of the activation layers after it.
+    """
+
+    layer: object
+    kernel: object
+    bias: np.ndarray
+    activations: list
+
+
+@dataclass(frozen=True)
+class AnalysableStructure:
+    """A user's MLP, checked: what :func:`analysable_structure` returns.
+
+    Attributes
+    ----------
+    hidden : list of AffineLayer
+        The hidden ReLU layers in order.
+    output : AffineLayer
+        The Dense output layer.
+    output_activation : {"linear", "softmax"}
+    identity : tuple of (str, str)
+        ``(name, class)`` of every layer left out as the identity at inference.
+    folded : tuple of (str, str, str)
+        ``(batch norm name, dense layer name, "after" or "before")``: each BatchNormalization
+        folded into the outputs (it followed the layer) or the inputs (it preceded it) of a
+        Dense layer.
+    """
+
+    hidden: list
+    output: AffineLayer
+    output_activation: str
+    identity: tuple = ()
+    folded: tuple = ()
+
+
+def _affine_layer(layer) -> AffineLayer:
+    if isinstance(layer, DoubleDense):
+        kernel = (keras.ops.convert_to_numpy(layer.v), keras.ops.convert_to_numpy(layer.u))
+    else:
+        kernel = keras.ops.convert_to_numpy(layer.kernel)
+    return AffineLayer(layer, kernel, _bias(layer, int(layer.units)), [_activation_name(layer)])
+
+
+def analysable_structure(model) -> AnalysableStructure:
+    """Check that the analyses apply to a user's Keras MLP; its layers with BatchNorm folded.
 
     The output layer is found structurally (the last ``Dense``), not by name; a hidden layer's
     activation is its own composed with the activation layers after it, and must be ReLU.
+    Layers that are the identity at inference are left out, and every ``BatchNormalization``
+    is folded exactly into the Dense layer next to it (:mod:`relusv.inference_layers`): into
+    the layer before it when only linear activations lie in between, else into the next one
+    (then no activation may lie in between).
+
+    Raises
+    ------
+    ValueError
+        Naming the offending layer and what is expected.
     """
     if not isinstance(model, keras.Model):
         raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ValueError(f"model {model.name!r} must have one input and one output, got "
                          f"{len(model.inputs)} and {len(model.outputs)}")
-    affine, activations = [], []  # per Dense: its activation and those applied after it
+    affine: list[AffineLayer] = []
+    identity, folded = [], []
+    pending, pending_names = None, []  # batch norms waiting for the next Dense layer's inputs
     for layer in model.layers:
         if isinstance(layer, keras.layers.InputLayer):
             continue
-        if isinstance(layer, keras.layers.Dense | DoubleDense):
-            affine.append(layer)
-            activations.append([_activation_name(layer)])
+        if is_identity_at_inference(layer):
+            identity.append((layer.name, type(layer).__name__))
+        elif isinstance(layer, keras.layers.Dense | DoubleDense):
+            current = _affine_layer(layer)
+            if pending is not None:
+                current.kernel, current.bias = fold_before(current.kernel, current.bias,
+                                                           pending)
+                folded += [(name, layer.name, "before") for name in pending_names]
+                pending, pending_names = None, []
+            affine.append(current)
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            bn = batch_norm_affine(layer)
+            if affine and pending is None and all(n == "linear" for n in affine[-1].activations):
+                last = affine[-1]
+                last.kernel, last.bias = fold_after(last.kernel, last.bias, bn)
+                folded.append((layer.name, last.layer.name, "after"))
+            else:
+                pending = bn if pending is None else compose(pending, bn)
+                pending_names.append(layer.name)
         elif isinstance(layer, keras.layers.Activation | keras.layers.ReLU | keras.layers.Softmax):
             if not affine:
                 raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}) comes before "
                                  "the first Dense layer; expected the inputs to go straight "
                                  "into a Dense or DoubleDense layer")
-            activations[-1].append(_activation_name(layer))
+            if pending is not None and _activation_name(layer) != "linear":
+                raise ValueError(
+                    f"BatchNormalization {pending_names} is followed by the activation layer "
+                    f"{layer.name!r}: it lies between two non-linearities and cannot be folded "
+                    "into a Dense layer; expected BatchNormalization right before or after a "
+                    "Dense layer")
+            affine[-1].activations.append(_activation_name(layer))
         else:
             raise ValueError(
                 f"layer {layer.name!r} is a {type(layer).__name__}; expected only "
@@ -300,20 +388,27 @@ def _analysable_layers(model) -> tuple[list, object, str]:
     if len(affine) < 2:
         raise ValueError(f"model {model.name!r} has {len(affine)} Dense layer(s); expected at "
                          "least one hidden ReLU layer and an output layer")
-    for i, (layer, names) in enumerate(zip(affine[:-1], activations[:-1], strict=True)):
+    if pending is not None:
+        raise ValueError(f"BatchNormalization {pending_names} comes after the output layer's "
+                         f"activation(s) {affine[-1].activations}; expected it right before or "
+                         "after a Dense layer")
+    for i, current in enumerate(affine[:-1]):
+        names = current.activations
         effective = [n for n in names if n != "linear"]
         if not effective or any(n != "relu" for n in effective):
             raise ValueError(
-                f"hidden layer {i + 1} ({layer.name!r}) is followed by the activation(s) "
-                f"{names} before the next Dense layer {affine[i + 1].name!r}; expected ReLU")
-    output = [n for n in activations[-1] if n != "linear"]
+                f"hidden layer {i + 1} ({current.layer.name!r}) is followed by the "
+                f"activation(s) {names} before the next Dense layer "
+                f"{affine[i + 1].layer.name!r}; expected ReLU")
+    output = [n for n in affine[-1].activations if n != "linear"]
     if output not in ([], ["softmax"]):
-        raise ValueError(f"output layer {affine[-1].name!r} has the activation(s) "
-                         f"{activations[-1]}; expected linear or softmax")
-    if not isinstance(affine[-1], keras.layers.Dense):
-        raise ValueError(f"output layer {affine[-1].name!r} is a {type(affine[-1]).__name__}; "
-                         "expected a Dense layer")
-    return affine[:-1], affine[-1], "softmax" if output else "linear"
+        raise ValueError(f"output layer {affine[-1].layer.name!r} has the activation(s) "
+                         f"{affine[-1].activations}; expected linear or softmax")
+    if not isinstance(affine[-1].layer, keras.layers.Dense):
+        raise ValueError(f"output layer {affine[-1].layer.name!r} is a "
+                         f"{type(affine[-1].layer).__name__}; expected a Dense layer")
+    return AnalysableStructure(affine[:-1], affine[-1], "softmax" if output else "linear",
+                               tuple(identity), tuple(folded))
 
 
 def _bias(layer, width: int) -> np.ndarray:
@@ -328,47 +423,48 @@ def canonical_mlp(model, name: str | None = None) -> keras.Model:
     ``model`` (Sequential or functional) holds ``Dense`` (or
     :class:`~relusv.layers.DoubleDense`) hidden layers whose activation is ReLU (their own, or
     an ``Activation("relu")`` / ``ReLU()`` layer after a linear one), then a ``Dense`` output,
-    linear or softmax (its own activation or a ``Softmax`` layer); no other layers. The copy has
-    hidden layers ``hidden_1 ...`` (``Dense``, or ``DoubleDense`` for every hidden layer when
+    linear or softmax (its own activation or a ``Softmax`` layer); besides those only layers
+    that are the identity at inference (``Dropout`` ...: left out) and ``BatchNormalization``
+    next to a Dense layer (folded into it), as :func:`analysable_structure` describes. The copy
+    has hidden layers ``hidden_1 ...`` (``Dense``, or ``DoubleDense`` for every hidden layer when
     any is one, dense layers then factored at full rank by
     :func:`~relusv.layers.double_dense_factors`) and a linear output ``logits``: the user's
     logits, so its argmax is the user's prediction, softmax or not. Weights are copied exactly
-    (float32); a layer without bias gets a zero bias.
+    (float32) where no BatchNormalization is folded in; a layer without bias gets a zero bias.
 
     Raises
     ------
     ValueError
         Naming the layer and what is expected, for any other model.
     """
-    hidden, output, _ = _analysable_layers(model)
+    structure = analysable_structure(model)
+    hidden, output = structure.hidden, structure.output
     input_dim = int(model.inputs[0].shape[1])
-    widths = [int(layer.units) for layer in hidden]
-    double = any(isinstance(layer, DoubleDense) for layer in hidden)
+    widths = [int(a.layer.units) for a in hidden]
+    double = any(isinstance(a.kernel, tuple) for a in hidden)
     ranks = None
     if double:
-        ranks = [layer.rank if isinstance(layer, DoubleDense) else min(n, m)
-                 for layer, n, m in zip(hidden, (input_dim, *widths[:-1]), widths, strict=True)]
-    copy = build_mlp(input_dim, widths, int(output.units), ranks=ranks,
+        ranks = [a.kernel[0].shape[1] if isinstance(a.kernel, tuple) else min(n, m)
+                 for a, n, m in zip(hidden, (input_dim, *widths[:-1]), widths, strict=True)]
+    copy = build_mlp(input_dim, widths, int(output.layer.units), ranks=ranks,
                      name=name or model.name)
     for source, target in zip(hidden, hidden_layers(copy), strict=True):
-        bias = _bias(source, int(source.units))
-        if isinstance(source, DoubleDense):
-            target.set_factors(keras.ops.convert_to_numpy(source.v),
-                               keras.ops.convert_to_numpy(source.u), bias)
+        if isinstance(source.kernel, tuple):
+            target.set_factors(*source.kernel, source.bias)
         elif double:
-            kernel = keras.ops.convert_to_numpy(source.kernel)
-            target.set_factors(*double_dense_factors(kernel, min(kernel.shape)), bias)
+            target.set_factors(*double_dense_factors(source.kernel, min(source.kernel.shape)),
+                               source.bias)
         else:
-            target.set_weights([keras.ops.convert_to_numpy(source.kernel), bias])
-    copy.get_layer("logits").set_weights([keras.ops.convert_to_numpy(output.kernel),
-                                          _bias(output, int(output.units))])
+            target.set_weights([source.kernel, source.bias])
+    copy.get_layer("logits").set_weights([output.kernel, output.bias])
     return copy
 
 
 def check_analysable(model) -> list[tuple[np.ndarray, np.ndarray]]:
     """Check that the analyses apply to ``model``; return its hidden ``(W, b)`` as outputs x inputs.
 
-    ``model``: as :func:`canonical_mlp` describes (its output layer found structurally, whatever
+    ``model``: as :func:`canonical_mlp` describes (Dropout and the like left out, BatchNorm
+    folded) (its output layer found structurally, whatever
     its name). Returns :func:`layer_weights` of the hidden layers: ``W`` of shape ``(m, n)``,
     float64.
 
@@ -376,7 +472,7 @@ def check_analysable(model) -> list[tuple[np.ndarray, np.ndarray]]:
     ------
     ValueError
         Naming the offending layer and what is expected (a convolution or any other layer than
-        Input / Dense / DoubleDense / ReLU or softmax activations; a hidden activation other than
-        ReLU; an output that is neither linear nor softmax).
+        those of :data:`ANALYSABLE_LAYERS`; a hidden activation other than ReLU; an output that
+        is neither linear nor softmax).
     """
     return layer_weights(canonical_mlp(model))
