@@ -55,6 +55,7 @@ CSV_COLUMNS = {
     "figures/tables/parameters.csv": None,
     "figures/tables/from_scratch.csv": "from_scratch",
     "figures/tables/replicates.csv": "replicates",
+    "figures/tables/bounds.csv": list(tidy.BOUNDS_PROCEDURES.columns),
 }
 
 
@@ -116,6 +117,14 @@ def test_result_tables_have_their_columns_and_no_nan(demo_run, path, columns):
         assert set(tidy.PRUNING.columns) <= set(frame.columns)
         frame = frame[["iteration", "rank_1", "rank_2", "rank_3", "parameters", "val_accuracy",
                        "test_accuracy", "retrained"]]
+    elif path.startswith("results/bounds/"):  # the tight bounds (bounds.method's default)
+        assert list(frame.columns) == columns
+        assert set(frame["method"]) == {"tight"}
+        assert (frame["bound"] <= frame["paper_bound"]).all()
+        first = frame[frame["k"] == 0]  # k = 0 exact, certified: a lower bound within 1e-9
+        assert first["start"].isin(["enclosing_ball", "svd"]).all()  # svd: Adam within 1e-9
+        assert (first["bound"] - first["lower_bound"] <= 1e-8 * first["bound"]).all()
+        frame = frame.drop(columns="lower_bound")  # known only where a bound is exact
     elif columns == "replicates":  # layer/subset are empty where a quantity has none
         assert list(frame.columns) == list(tidy.REPLICATES.columns)
         frame = frame[["seed"]]
@@ -144,7 +153,7 @@ def test_replicates_are_drawn_with_their_band(demo_run, figure, bands, lines):
 
 def test_tables_in_three_formats(demo_run):
     workdir, _ = demo_run
-    for table in ("table1", "networks", "parameters", "from_scratch"):
+    for table in ("table1", "networks", "parameters", "from_scratch", "bounds"):
         for ext in ("csv", "md", "tex"):
             assert (workdir / "figures" / "tables" / f"{table}.{ext}").stat().st_size > 0
     table1 = pd.read_csv(workdir / "figures/tables/table1.csv")
@@ -348,6 +357,6 @@ def test_adding_a_seed_computes_only_the_new_replicate(demo_run, tmp_path):
     assert {rule: jobs.get(rule) for rule in per_replicate} == per_replicate
     assert set(jobs) - set(per_replicate) <= {
         "all", "total", "fig3_relu_singular_values", "fig4_gaussian_mean_width", "claims",
-        "training_tables", "replicates_table"}, jobs
+        "training_tables", "replicates_table", "bounds_table"}, jobs
     replicates = set(re.findall(r"network=(\w+), seed=(\d+)", result.stdout))
     assert replicates == {("digits_32", "7")}, replicates
