@@ -7,8 +7,8 @@ Three mechanisms, each with a test in which it fails:
   ``relusv.config.TracedConfig``;
 - ``relusv.rules.rule_run`` fails a job whose script never read one of its params (the demo DAG
   test runs every rule, so this covers every script);
-- the rule names under ``set-threads`` / ``set-resources`` of every profile are rules of the
-  workflow (Snakemake ignores unknown names without a word).
+- the rule names under ``set-threads`` / ``set-resources`` / ``groups`` of every profile are
+  rules of the workflow (Snakemake ignores unknown names without a word).
 """
 
 import json
@@ -80,7 +80,8 @@ def workflow_rules() -> set[str]:
 
 
 def profile_rule_names(profile: dict) -> set[str]:
-    return set(profile.get("set-threads") or {}) | set(profile.get("set-resources") or {})
+    return (set(profile.get("set-threads") or {}) | set(profile.get("set-resources") or {})
+            | set(profile.get("groups") or {}))
 
 
 def test_every_rule_a_profile_names_exists():
@@ -91,8 +92,8 @@ def test_every_rule_a_profile_names_exists():
     for path in profiles:
         unknown = profile_rule_names(yaml.safe_load(path.read_text())) - rules
         assert not unknown, f"{path.relative_to(ROOT)} names rules the workflow lacks: {unknown}"
-    misspelt = {"set-threads": {"trained_networks": 4}}
-    assert profile_rule_names(misspelt) - rules == {"trained_networks"}
+    misspelt = {"set-threads": {"trained_networks": 4}, "groups": {"classified_subset": "g"}}
+    assert profile_rule_names(misspelt) - rules == {"trained_networks", "classified_subset"}
 
 
 UNREAD_SNAKEFILE = """

@@ -1,8 +1,10 @@
 """The cluster profile, profiles/slurm, on a real single-node SLURM (tests/slurm_cluster.py).
 
 One demo network goes through data, training, subsets, bounds and widths with
-``--profile profiles/slurm``: every job but the local download must be a SLURM job that SLURM ran
-to completion on its node, and the results must equal those of a local ``--cores`` run of the
+``--profile profiles/slurm``: the training must be a SLURM job and the replicate's subsets,
+bounds parts and widths one SLURM group job (the profile's ``groups``), each run by SLURM to
+completion on its node; the local rules (download, data preparation, the gather of the bounds)
+run where snakemake runs; and the results must equal those of a local ``--cores`` run of the
 same targets. A few minutes; the first run on a machine also installs slurm-wlm and munge.
 
     .venv/bin/pytest -m slurm tests/test_slurm.py
@@ -28,21 +30,24 @@ DEMO = ["--configfile", str(ROOT / "config" / "demo.yaml")]
 NETWORK, SEED = "digits_32", 1
 REPLICATE = f"{NETWORK}/seed{SEED}"
 TARGETS = [f"results/bounds/{REPLICATE}.csv", f"results/widths/{REPLICATE}.csv"]
-# The jobs that go to SLURM: rule -> the wildcard values of each of its jobs (as the executor
-# writes them in the job comment): the bounds go as one job per subset and layer.
-SLURM_JOBS = {"prepared_dataset": ["digits"], "trained_network": [f"{NETWORK}_{SEED}"],
-              "classified_subsets": [f"{NETWORK}_{SEED}"],
-              "relu_singular_value_bounds_part": [f"{NETWORK}_{SEED}_{subset}_{layer}_1"
-                                                  for subset in ("correct", "incorrect")
-                                                  for layer in (1, 2, 3)],
-              "relu_singular_value_bounds": [f"{NETWORK}_{SEED}"],
-              "gaussian_mean_widths": [f"{NETWORK}_{SEED}"]}
-LOCAL_RULES = ["raw_dataset"]  # localrules: downloads run where snakemake runs
+# What goes to SLURM, as the executor names it in the job's log directory and comment: the
+# training alone, and the replicate's analysis as one group job (groups of profiles/slurm):
+# its subsets, the bounds as one job per subset and layer, and its widths.
+GROUP = f"analysis_{NETWORK}_{SEED}"
+GROUP_RULES = {"classified_subsets": 1, "gaussian_mean_widths": 1,
+               "relu_singular_value_bounds_part": 6}
+SUBMITTED_AS = {"rule_trained_network": f"rule_trained_network_wildcards_{NETWORK}_{SEED}",
+                f"group_{GROUP}_{'_'.join(sorted(GROUP_RULES))}":
+                    f"rule_{GROUP}_{'_'.join(sorted(GROUP_RULES))}"}
+# localrules: downloads, the data's preparation and the gather of the bounds parts run where
+# snakemake runs (seconds each)
+LOCAL_RULES = ["raw_dataset", "prepared_dataset", "relu_singular_value_bounds"]
 SAME_BYTES = [*TARGETS, f"results/subsets/{REPLICATE}.json"]
-# Threads per job as the profile sets them (set-threads), capped by --max-threads below.
-PROFILE_THREADS = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())[
-    "set-threads"]
-SUBMITTED = re.compile(r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: (.+?)\)\.")
+# Threads per job as the profile sets them (set-threads), capped by its cores (a node's) and by
+# --max-threads below; a group job asks for the cores of its jobs that run side by side.
+PROFILE = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+PROFILE_THREADS, PROFILE_CORES = PROFILE["set-threads"], PROFILE["cores"]
+SUBMITTED = re.compile(r"Job \S+ has been submitted with SLURM jobid (\d+) \(log: (.+?)\)\.")
 
 
 def slurm_options(cluster: SlurmCluster) -> list[str]:
@@ -77,33 +82,40 @@ def run_both(cluster: SlurmCluster, on_slurm: Path, local: Path) -> str:
 
 
 def check_jobs_went_through_slurm(cluster: SlurmCluster, workdir: Path, output: str) -> None:
-    submitted = []  # (rule, SLURM job id, log file the executor announced)
+    submitted = []  # (rule_<rule> or group_<group>, SLURM job id, log file announced)
     for slurm_id, log in SUBMITTED.findall(output):
-        rule = re.search(r"/slurm_logs/rule_(\w+?)/", log).group(1)
-        submitted.append((rule, slurm_id, Path(log)))
-    rules = sorted(rule for rule, _, _ in submitted)
-    assert rules == sorted(r for r, jobs in SLURM_JOBS.items() for _ in jobs), output[-3000:]
+        name = re.search(r"/slurm_logs/((?:rule|group)_\w+?)/", log).group(1)
+        submitted.append((name, slurm_id, Path(log)))
+    assert sorted(name for name, _, _ in submitted) == sorted(SUBMITTED_AS), output[-3000:]
     for rule in LOCAL_RULES:
         assert f"localrule {rule}:" in output, output[-3000:]
 
+    cores = min(PROFILE_CORES, cluster.cpus, 2)  # the test's --max-threads
     comments = set()
-    for rule, slurm_id, log in submitted:
+    for name, slurm_id, log in submitted:
         # SLURM knows the job, ran it on its node, in the workflow's directory, to the end
         job = cluster.job(slurm_id)
-        assert job.get("JobState") == "COMPLETED", (rule, slurm_id, job)
-        assert job["ExitCode"] == "0:0", (rule, job)
+        assert job.get("JobState") == "COMPLETED", (name, slurm_id, job)
+        assert job["ExitCode"] == "0:0", (name, job)
         assert job["NodeList"] == cluster.node and job["Partition"] == cluster.partition, job
         assert job["WorkDir"] == str(workdir), job
         comments.add(job["Comment"])
         assert job["JobName"].startswith("relusv_"), job  # the profile's slurm-jobname-prefix
-        threads = PROFILE_THREADS.get(rule, 1)
-        assert int(job["CPUs/Task"]) == min(threads, cluster.cpus), (rule, job)
         # and wrote the job's output where --output %j.log said, under its job id
         assert log.is_relative_to(workdir / ".snakemake" / "slurm_logs"), log
         assert log.name == f"{slurm_id}.log" and log.is_file(), log
-        assert f"Finished jobid: 0 (Rule: {rule})" in log.read_text(), log
-    assert comments == {f"rule_{rule}_wildcards_{values}" for rule, jobs in SLURM_JOBS.items()
-                        for values in jobs}
+        # every job says it finished twice: in the snakemake of the SLURM job and in that of
+        # its job step (srun)
+        finished = re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", log.read_text())
+        if name.startswith("rule_"):
+            rule = name.removeprefix("rule_")
+            assert int(job["CPUs/Task"]) == min(PROFILE_THREADS.get(rule, 1), cores), job
+            assert finished == [rule, rule], log
+        else:  # the group: every job of it ran inside this one SLURM job
+            assert int(job["CPUs/Task"]) == cores, job
+            assert {rule: finished.count(rule) for rule in set(finished)} == {
+                rule: 2 * count for rule, count in GROUP_RULES.items()}, log
+    assert comments == set(SUBMITTED_AS.values())
 
 
 def check_results_equal(on_slurm: Path, local: Path) -> None:

@@ -1,6 +1,10 @@
 # Workflow benchmarks: every job's wall time, CPU time and peak memory from its `benchmark:`
 # file, per job and summed per rule. A target of its own (`snakemake workflow_benchmarks`), not
-# part of `all`: it runs the whole DAG first, and its timings differ from run to run.
+# part of `all`: it runs the whole DAG first, and its timings differ from run to run. It only
+# reads small files: on a cluster it runs where snakemake runs (profiles/README.md).
+
+localrules:
+    workflow_benchmarks,
 
 
 rule workflow_benchmarks:

@@ -4,6 +4,12 @@
 # large network's bounds spread over cores and cluster nodes; relu_singular_value_bounds gathers
 # them into the replicate's table, bitwise the table one job computing everything would write.
 
+# The gather reads and concatenates CSVs (under 2 s on the paper config,
+# benchmarks/results/workflow_probe_jobs.csv): on a cluster it runs where snakemake runs
+# (profiles/README.md). The parts are grouped per replicate by profiles/slurm instead.
+localrules:
+    relu_singular_value_bounds,
+
 
 rule relu_singular_value_bounds_part:
     wildcard_constraints:

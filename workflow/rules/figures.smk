@@ -1,6 +1,17 @@
 # Figures: seaborn on the tidy CSVs, PDF for papers and PNG for the report. Only these rules
 # read config["plot"], so changing a plotting parameter reruns nothing but plotting.
 
+# 4-7 s per figure on the paper config (benchmarks/results/workflow_probe_jobs.csv): on a cluster
+# they run where snakemake runs instead of waiting in the queue (profiles/README.md).
+localrules:
+    fig1_relu_layer,
+    fig2_random_layers,
+    fig3_relu_singular_values,
+    fig4_gaussian_mean_width,
+    appendix_figure,
+    fig5_harmonic_pruning,
+    pruning_baselines_figure,
+
 
 rule fig1_relu_layer:
     output:

@@ -2,6 +2,12 @@
 # parameters (Figure 5), the baselines the paper lacks (magnitude pruning, one-shot truncated
 # SVD) and the from-scratch comparison of claim C8.
 
+# The gather of the from-scratch runs takes about 1 s on the paper config
+# (benchmarks/results/workflow_probe_jobs.csv): on a cluster it runs where snakemake runs
+# (profiles/README.md).
+localrules:
+    from_scratch_comparison,
+
 
 rule double_layer_network:
     input:

@@ -2,6 +2,14 @@
 # procedures, the parameter counts and the from-scratch runs, as CSV, Markdown
 # and LaTeX.
 
+# About 1 s per table on the paper config (benchmarks/results/workflow_probe_jobs.csv): on a
+# cluster they run where snakemake runs instead of waiting in the queue (profiles/README.md).
+localrules:
+    training_tables,
+    parameter_table,
+    from_scratch_table,
+    bounds_table,
+
 
 rule training_tables:
     input:
