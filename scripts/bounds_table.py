@@ -8,4 +8,4 @@ from relusv.tables import bounds_table, write_table
 
 with rule_run(snakemake):
     bounds = pd.concat([pd.read_csv(path) for path in snakemake.input.bounds], ignore_index=True)
-    write_table(bounds_table(bounds), snakemake.output.table.removesuffix(".csv"))
+    write_table(bounds_table(bounds), snakemake.output.table.removesuffix(".csv"), html=True)

@@ -5,7 +5,9 @@ import json
 import pandas as pd
 
 from relusv.claims import evaluate_claims, evaluate_pruning_claims, write_claims
+from relusv.files import write_text
 from relusv.rules import rule_run
+from relusv.tables import markdown_page
 
 
 def read_json(path):
@@ -47,3 +49,6 @@ with rule_run(snakemake) as log:
     for claim in claims:
         log.info("%s holds: %s", claim["id"], claim["holds"])
     write_claims(claims, snakemake.output.json, snakemake.output.markdown)
+    # the same page for the HTML report, which draws HTML but not Markdown
+    with open(snakemake.output.markdown, encoding="utf-8") as file:
+        write_text(snakemake.output.html, markdown_page(file.read(), "Claims C1-C8"))

@@ -16,4 +16,4 @@ with rule_run(snakemake):
         summary = json.loads(open(path).read())
         trained[summary["network"]].append(summary)
     write_table(from_scratch_table(summaries, trained=trained),
-                snakemake.output.table.removesuffix(".csv"))
+                snakemake.output.table.removesuffix(".csv"), html=True)

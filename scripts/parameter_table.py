@@ -5,4 +5,4 @@ from relusv.tables import parameter_table, write_table
 
 with rule_run(snakemake):
     write_table(parameter_table(snakemake.params.input_dims),
-                snakemake.output.table.removesuffix(".csv"))
+                snakemake.output.table.removesuffix(".csv"), html=True)

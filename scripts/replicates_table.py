@@ -6,4 +6,4 @@ from relusv.tables import write_table
 
 with rule_run(snakemake):
     write_table(replicates_table(read_claims(snakemake.input.claims)),
-                snakemake.output.table.removesuffix(".csv"))
+                snakemake.output.table.removesuffix(".csv"), html=True)

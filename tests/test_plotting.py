@@ -463,9 +463,16 @@ def test_figure5_marks_the_last_iteration_before_the_permanent_drop():
     marks = _by_gid(ax, "permanent_drop")
     assert list(marks) == ["permanent_drop"]
     assert list(marks["permanent_drop"].get_xdata()) == [expected, expected]
-    labels = [t.get_text() for t in _twin_of(fig, ax).texts]
-    assert labels == [f"below 50% after iteration {expected}\n"
-                      f"ranks before the drop ({', '.join(map(str, ranks))})"]
+    assert not _twin_of(fig, ax).texts  # nothing written over the curves
+    notes = [t for t in ax.texts if t.get_gid() == "permanent_drop_label"]
+    assert [t.get_text() for t in notes] == [
+        f"last iteration before 50% for good:\n"
+        f"iteration {expected}, ranks ({', '.join(map(str, ranks))})"]
+    fig.canvas.draw()  # the note lies below the axes, under the x label: clear of every curve
+    renderer = fig.canvas.get_renderer()
+    note = notes[0].get_window_extent(renderer)
+    assert note.y1 <= ax.xaxis.label.get_window_extent(renderer).y0 + 1
+    assert note.y1 < ax.bbox.y0
 
 
 def test_figure5_without_a_permanent_drop_has_no_mark():
@@ -473,7 +480,9 @@ def test_figure5_without_a_permanent_drop_has_no_mark():
     fig = plotting.plot_harmonic_pruning({"net": frame})
     assert not _by_gid(fig.axes[0], "permanent_drop")
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels == ["layer 1", "layer 2", "layer 3", "test accuracy (right)"]
+    assert labels == ["layer 1", "layer 2", "layer 3", "accuracy (right)"]
+    notes = [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "permanent_drop_label"]
+    assert notes == ["test accuracy never below 50% for good"]
 
 
 def test_pruning_baselines_one_line_per_method_with_spelled_out_names():
@@ -619,7 +628,7 @@ def test_figure3_replicates_draw_the_mean_with_a_min_max_band_per_layer_and_subs
             np.testing.assert_allclose(x, expected.index)
             np.testing.assert_allclose(lower, expected["min"])
             np.testing.assert_allclose(upper, expected["max"])
-            assert band.get_alpha() == pytest.approx(0.2)
+            assert band.get_facecolor()[0][3] == pytest.approx(0.10)  # light fill, edged
             assert matplotlib.colors.to_rgb(band.get_facecolor()[0]) == pytest.approx(
                 matplotlib.colors.to_rgb(line.get_color()))
     _assert_correct_solid_incorrect_dashed(top, len(LAYERS))
@@ -678,35 +687,67 @@ def test_one_seed_draws_exactly_what_no_seed_draws():
         plt.close("all")
 
 
-def test_figure5_replicates_draw_every_accuracy_and_the_first_replicates_ranks():
+def test_figure5_replicates_draw_every_replicates_ranks_and_accuracy_in_its_line_style():
     frames = [pruning_frame(fail_below=f).assign(seed=s) for s, f in ((3, 8), (1, 3), (2, 5))]
     df = pd.concat(frames, ignore_index=True)
-    first = frames[1]  # seed 1, the smallest
     fig = plotting.plot_harmonic_pruning({"net": df})
     ax = fig.axes[0]
     twin = _twin_of(fig, ax)
     accuracy = _by_gid(twin, "test_accuracy")
     assert sorted(accuracy) == ["test_accuracy/seed1", "test_accuracy/seed2",
                                 "test_accuracy/seed3"]
+    ranks = _by_gid(ax, "rank/")
+    assert len(ranks) == 3 * len(LAYERS)
+    styles = {1: "-", 2: "--", 3: ":"}  # replicate i (seeds in increasing order)
+    notes = [t.get_text() for t in ax.texts if t.get_gid() == "permanent_drop_label"]
+    assert len(notes) == 1 and notes[0].startswith("last iteration before 50% for good:")
     for frame in frames:
         seed = int(frame["seed"].iloc[0])
         line = accuracy[f"test_accuracy/seed{seed}"]
         np.testing.assert_allclose(line.get_ydata(), frame["test_accuracy"])
-        assert line.get_linewidth() < 1.0  # thin
+        assert line.get_linestyle() == styles[seed]
         assert matplotlib.colors.to_rgba(line.get_color()) == matplotlib.colors.to_rgba("black")
-    ranks = _by_gid(ax, "rank/")
-    assert sorted(ranks) == ["rank/layer1", "rank/layer2", "rank/layer3"]
-    for layer in LAYERS:
-        np.testing.assert_array_equal(ranks[f"rank/layer{layer}"].get_ydata(),
-                                      first[f"rank_{layer}"])
-    expected, first_ranks = tidy.last_iteration_before_drop(first, 0.5)
-    assert list(_by_gid(ax, "permanent_drop")["permanent_drop"].get_xdata()) == [expected] * 2
-    assert [t.get_text() for t in twin.texts] == [
-        f"below 50% after iteration {expected}\n"
-        f"ranks before the drop ({', '.join(map(str, first_ranks))})"]
-    assert ax.get_title(loc="left") == "(a) net (ranks: seed 1)"
+        for layer in LAYERS:
+            rank = ranks[f"rank/layer{layer}/seed{seed}"]
+            np.testing.assert_array_equal(rank.get_ydata(), frame[f"rank_{layer}"])
+            assert rank.get_linestyle() == styles[seed]
+        expected, seed_ranks = tidy.last_iteration_before_drop(frame, 0.5)
+        mark = _by_gid(ax, f"permanent_drop/seed{seed}")[f"permanent_drop/seed{seed}"]
+        assert list(mark.get_xdata()) == [expected] * 2
+        assert (f"replicate {seed} (seed {seed}): iteration {expected}, "
+                f"ranks ({', '.join(map(str, seed_ranks))})") in notes[0]
+    assert ax.get_title(loc="left") == "(a) net"
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert "test accuracy, 3 seeds (right)" in labels
+    assert {"replicate 1", "replicate 2", "replicate 3", "accuracy (right)"} <= set(labels)
+
+
+def test_pruning_baselines_replicates_draw_a_mean_and_a_min_max_band_per_method():
+    seeds = {1: 0.0, 2: 0.1}
+    frames = []
+    for seed, shift in seeds.items():
+        frame = baselines_frame("net")
+        frame["parameters"] = frame["parameters"] + 10 * seed  # each seed its own budgets
+        frame["test_accuracy"] = frame["test_accuracy"] - shift
+        frames.append(frame.assign(seed=seed))
+    df = pd.concat(frames, ignore_index=True)
+    fig = plotting.plot_pruning_baselines({"net": df})
+    ax = fig.axes[0]
+    lines = _by_gid(ax, "method/")
+    bands = _bands(ax, "band/method/")
+    assert sorted(bands) == sorted(f"band/{gid}" for gid in lines)
+    assert sorted(lines) == [f"method/{m}" for m in sorted(plotting.METHOD_LABELS)]
+    for method, line in lines.items():
+        x = np.asarray(line.get_xdata(), dtype=float)
+        y = np.asarray(line.get_ydata(), dtype=float)
+        assert np.all(np.diff(x) > 0)  # one point per count, in order: no zig-zag
+        # only within the range both seeds cover
+        assert x.min() >= max(f.loc[f["method"] == method.split("/")[1], "parameters"].min()
+                              for f in frames)
+        _, lower, upper = _band_limits(bands[f"band/{method}"])
+        assert np.all(upper - lower >= 0.1 - 1e-9)  # the seeds differ by 0.1 at least
+        np.testing.assert_allclose(y, (lower + upper) / 2, atol=1e-9)  # two seeds: the middle
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[-1] == "mean over 2 seeds, band: min-max"
 
 
 def test_saved_figures_record_their_replicate_bands_and_lines(tmp_path):

@@ -46,7 +46,10 @@ def test_network_table_one_row_per_network_in_order():
     assert list(table["network"]) == ["mnist_100", "cifar_100", "boston_16"]
     assert list(table["widths"]) == ["100-100-100", "200-100-50", "16-16-16"]
     assert table.loc[1, "parameters"] == 640_000
-    assert table.loc[1, "test_accuracy"] == pytest.approx(0.52)
+    assert table.loc[1, "test_accuracy_mean"] == pytest.approx(0.52)
+    assert math.isnan(table.loc[1, "test_accuracy_std"])  # one replicate: no spread
+    assert list(table["replicates"]) == [1, 1, 1]
+    assert "seconds" not in " ".join(table.columns)  # the times are in timing_table
     assert table.loc[0, "optimizer"] == "Adam"
     assert table.loc[2, "learning_rate"] == pytest.approx(1e-4)
 
@@ -60,8 +63,8 @@ def test_network_table_selects_and_orders_networks():
 def test_network_table_missing_key_gives_empty_cell():
     partial = {k: v for k, v in summary("x").items() if k != "val_accuracy"}
     table = tables.network_table([partial])
-    assert math.isnan(table.loc[0, "val_accuracy"])
-    assert tables.to_markdown(table).splitlines()[2].count("|  |") == 1
+    assert math.isnan(table.loc[0, "val_accuracy_mean"])
+    assert tables.to_markdown(tables.people_table(table)).splitlines()[2].count("|  |") == 1
 
 
 def test_network_table_rejects_bad_input():
@@ -98,16 +101,22 @@ def test_write_table_writes_three_files_that_read_back(tmp_path):
     assert list(back.columns) == list(table.columns)
     assert len(back) == len(table)
     assert list(back["widths"]) == list(table["widths"])
-    assert back["seconds"].tolist() == pytest.approx(table["seconds"].tolist())
+    assert back["test_accuracy_mean"].tolist() == pytest.approx(
+        table["test_accuracy_mean"].tolist())
 
     header, rows = _markdown_rows(paths["md"].read_text())
     assert len(rows) == len(table)
     assert all(len(row) == len(header) for row in rows)
-    assert header[0] == "network" and "batch size" in header
+    assert header == ["network", "dataset", "widths", "parameters", "optimiser", "batch",
+                      "epochs", "seeds", "train acc. (%)", "val. acc. (%)", "test acc. (%)"]
     assert rows[2][1] == "boston\0median"  # the pipe in the cell is escaped, not a new column
+    assert rows[0][4] == "Adam (0.001)" and rows[1][-1] == "52.0"
 
     tex = paths["tex"].read_text()
-    assert "\\begin{tabular}" in tex and "\\end{tabular}" in tex
+    assert "\\begin{tabular}{@{}lllrlrrrrrr@{}}" in tex and "\\end{tabular}" in tex
+    assert [r for r in ("\\toprule", "\\midrule", "\\bottomrule") if r in tex] == [
+        "\\toprule", "\\midrule", "\\bottomrule"]  # booktabs
+    assert "\\hline" not in tex
     body = [line for line in tex.splitlines() if line.endswith("\\\\")]
     assert len(body) == 1 + len(table)  # header + one line per network
     assert "mnist\\_100" in tex and "mnist_100" not in tex.replace("mnist\\_100", "")
@@ -209,15 +218,18 @@ def test_from_scratch_table_one_row_per_network_and_architecture(tmp_path):
     assert list(table["network"]) == ["cifar10_double"] * 3 + ["mnist_double"]
     assert table.loc[1, "architecture"] == "double (100, 100, 100) ranks (18, 8, 6)"
     assert table.loc[1, "parameters"] == 61_206 and table.loc[1, "runs"] == 5
-    assert table.loc[0, "test_accuracy"] == "0.4000 ± 0.0100"
+    assert table.loc[0, "test_accuracy_mean"] == pytest.approx(0.40)
     assert table.loc[1, "test_accuracy_mean"] == pytest.approx(0.50)
     assert table.loc[1, "test_accuracy_min"] == pytest.approx(0.476)
-    assert table.loc[3, "test_accuracy"] == "0.9000"  # one run: no spread
+    assert math.isnan(table.loc[3, "test_accuracy_std"])  # one run: no spread
     paths = tables.write_table(table, tmp_path / "from_scratch")
     back = pd.read_csv(paths["csv"])
     assert len(back) == 4 and back["test_accuracy_std"].isna().sum() == 1
+    assert all(pd.api.types.is_numeric_dtype(back[c]) for c in back.columns[2:])
     header, rows = _markdown_rows(paths["md"].read_text())
-    assert "test accuracy mean" in header and rows[0][4] == "0.4000 ± 0.0100"
+    assert header == ["network", "architecture", "parameters", "runs", "test acc. (%)",
+                      "min (%)", "max (%)"]
+    assert rows[0][4] == "40.0 ± 1.0" and rows[3][4] == "90.0"  # one run: the mean alone
 
 
 def test_from_scratch_table_adds_the_trained_network():
@@ -230,7 +242,7 @@ def test_from_scratch_table_adds_the_trained_network():
     assert last["architecture"] == "double (100, 100, 100) full rank, the network pruned"
     assert last["parameters"] == 636_010 and last["runs"] == 1
     assert last["test_accuracy_mean"] == pytest.approx(0.52)
-    assert last["test_accuracy"] == "0.5200"
+    assert math.isnan(last["test_accuracy_std"])
 
 
 def test_from_scratch_table_rejects_bad_input():
@@ -262,13 +274,11 @@ def test_network_table_over_replicates_one_row_per_network_with_mean_and_std():
     assert mnist["epochs"] == 20  # settings of the smallest seed
     assert mnist["test_accuracy_mean"] == pytest.approx(0.979)
     assert mnist["test_accuracy_std"] == pytest.approx(0.004)  # sample std, ddof 1
-    assert mnist["seconds_mean"] == pytest.approx(812.0)
-    assert mnist["seconds_std"] == pytest.approx(12.0)
     assert mnist["train_accuracy_std"] == pytest.approx(0.0)
-    assert mnist["test_accuracy"] == "0.9790 ± 0.0040"
-    assert mnist["seconds"] == "812.0000 ± 12.0000"
-    assert cifar["test_accuracy"] == "0.5200"  # one replicate: the mean alone
-    assert math.isnan(cifar["test_accuracy_std"])
+    assert math.isnan(cifar["test_accuracy_std"])  # one replicate
+    people = tables.people_table(table)
+    assert people.loc[0, "test_accuracy (%)"] == "97.9 ± 0.4"
+    assert people.loc[1, "test_accuracy (%)"] == "52.0"  # one replicate: the mean alone
     selected = tables.network_table(REPLICATES, networks=["cifar_100", "mnist_100"])
     assert list(selected["network"]) == ["cifar_100", "mnist_100"]
     assert list(selected.index) == [0, 1]
@@ -281,9 +291,9 @@ def test_network_table_over_replicates_writes_mean_pm_std_and_numbers(tmp_path):
     assert back.loc[0, "test_accuracy_std"] == pytest.approx(0.004)
     assert back.loc[0, "replicates"] == 3
     header, rows = _markdown_rows(paths["md"].read_text())
-    assert "replicates" in header and "test accuracy std" in header
-    assert rows[0][header.index("test accuracy")] == "0.9790 ± 0.0040"
-    assert r"0.9790 ± 0.0040" in paths["tex"].read_text()
+    assert "seeds" in header and not [h for h in header if "std" in h or "mean" in h]
+    assert rows[0][header.index("test acc. (%)")] == "97.9 ± 0.4"
+    assert r"97.9 $\pm$ 0.4" in paths["tex"].read_text()
 
 
 def test_network_table_one_summary_per_network_is_todays_table_even_with_seeds(tmp_path):
@@ -313,7 +323,58 @@ def test_from_scratch_table_pools_the_replicates_of_the_trained_network():
     assert last["test_accuracy_mean"] == pytest.approx(0.52)
     assert last["test_accuracy_std"] == pytest.approx(0.04 / math.sqrt(2))
     assert (last["test_accuracy_min"], last["test_accuracy_max"]) == pytest.approx((0.50, 0.54))
-    assert last["test_accuracy"] == "0.5200 ± 0.0283"
     with pytest.raises(TypeError, match="list of dicts"):
         tables.from_scratch_table({"cifar10_double": scratch_summary("x")},
                                   trained={"cifar10_double": [0.5]})
+
+
+# Table I for people, the timings, the claims page
+
+
+def test_table1_for_people_has_at_most_ten_columns_each_value_once(tmp_path):
+    table = tables.network_table(REPLICATES, networks=["mnist_100", "cifar_100"])
+    people = tables.people_table(table, drop=("val_accuracy",))
+    assert list(people.columns) == ["network", "dataset", "widths", "parameters", "optimizer",
+                                    "batch_size", "epochs", "replicates", "train_accuracy (%)",
+                                    "test_accuracy (%)"]
+    paths = tables.write_table(table, tmp_path / "table1", people=people)
+    tex = paths["tex"].read_text()
+    assert "\\begin{tabular}{@{}lllrlrrrrr@{}}" in tex
+    assert len(pd.read_csv(paths["csv"]).columns) == len(tidy.NETWORKS.columns)
+    header, rows = _markdown_rows(paths["md"].read_text())
+    assert len(header) == 10 and rows[0][-1] == "97.9 ± 0.4"
+
+
+def test_timing_table_one_row_per_replicate():
+    table = tables.timing_table(REPLICATES)
+    assert list(table.columns) == list(tidy.TIMINGS.columns)
+    assert list(table["network"]) == ["mnist_100", "cifar_100", "mnist_100", "mnist_100"]
+    assert list(table["seed"]) == [2, 0, 0, 1]
+    assert table["seconds"].tolist() == pytest.approx([800.0, 12_345.6, 812.0, 824.0])
+    assert table.loc[0, "epochs"] == 19
+    plain = tables.timing_table([{"network": "n", "seconds": 1.5}])
+    assert pd.isna(plain.loc[0, "seed"])
+    with pytest.raises(ValueError, match="at least one"):
+        tables.timing_table([])
+
+
+def test_people_table_leaves_tables_without_pairs_alone():
+    bounds = pd.DataFrame({"network": ["a"], "largest_bound": [1.5], "mean_ratio": [0.9]})
+    assert tables.people_table(bounds).equals(bounds)
+
+
+def test_markdown_page_renders_tables_and_escapes_html():
+    page = tables.markdown_page("# Claims\n\n| a | b |\n|---|---|\n| 1 | <b>x</b> |\n", "C")
+    assert page.startswith("<!DOCTYPE html>") and "<title>C</title>" in page
+    assert "<table>" in page and "<td>1</td>" in page
+    assert "<b>x</b>" not in page and "&lt;b&gt;" in page
+
+
+def test_write_table_html_for_the_report(tmp_path):
+    table = tables.network_table(REPLICATES)
+    paths = tables.write_table(table, tmp_path / "networks", html=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "networks.csv", "networks.html", "networks.md", "networks.tex"]
+    page = paths["html"].read_text()
+    assert "<table>" in page and "97.9 ± 0.4" in page and "networks.csv" in page
+    assert "html" not in tables.write_table(table, tmp_path / "plain")

@@ -50,8 +50,9 @@ CSV_COLUMNS = {
        for n, s in PRUNED_REPLICATES},
     **{f"results/pruning/{n}/seed{s}/baselines.csv": seeded(tidy.BASELINES.columns)
        for n, s in PRUNED_REPLICATES},
-    "figures/tables/table1.csv": None,
+    "figures/tables/table1.csv": list(tidy.NETWORKS.columns),
     "figures/tables/networks.csv": None,
+    "figures/tables/timings.csv": list(tidy.TIMINGS.columns),
     "figures/tables/parameters.csv": None,
     "figures/tables/from_scratch.csv": "from_scratch",
     "figures/tables/replicates.csv": "replicates",
@@ -140,11 +141,13 @@ def test_result_tables_have_their_columns_and_no_nan(demo_run, path, columns):
 
 @pytest.mark.parametrize("figure, bands, lines", [
     ("fig3_relu_singular_values", True, 0), ("fig4_gaussian_mean_width", True, 0),
-    ("appendix/wine_16", False, 0), ("fig5_harmonic_pruning", False, 2)])
+    ("appendix/wine_16", False, 0), ("fig5_harmonic_pruning", False, 12),
+    ("pruning_baselines", True, 0)])
 def test_replicates_are_drawn_with_their_band(demo_run, figure, bands, lines):
-    """Two replicates: Figures 3 and 4 draw the mean with min-max bands; Figure 5 one accuracy
-    line per replicate; the single-replicate appendix network none (the counts the figure rule
-    wrote into the PNG, see relusv.plotting.count_replicate_artists)."""
+    """Two replicates: Figures 3 and 4 and the baselines draw the mean with min-max bands;
+    Figure 5 every replicate in its own line style (per seed: 3 ranks, the accuracy, the mark's
+    line and triangle: 2 x 6 lines); the single-replicate appendix network none (the counts the
+    figure rule wrote into the PNG, see relusv.plotting.count_replicate_artists)."""
     workdir, _ = demo_run
     with Image.open(workdir / "figures" / f"{figure}.png") as image:
         assert (int(image.info["Replicate bands"]) > 0) is bands
@@ -153,9 +156,14 @@ def test_replicates_are_drawn_with_their_band(demo_run, figure, bands, lines):
 
 def test_tables_in_three_formats(demo_run):
     workdir, _ = demo_run
-    for table in ("table1", "networks", "parameters", "from_scratch", "bounds"):
-        for ext in ("csv", "md", "tex"):
+    for table in ("table1", "networks", "timings", "parameters", "from_scratch", "bounds",
+                  "replicates"):
+        for ext in ("csv", "md", "tex", "html"):  # the HTML for the report
             assert (workdir / "figures" / "tables" / f"{table}.{ext}").stat().st_size > 0
+    tex = (workdir / "figures/tables/table1.tex").read_text()
+    assert "\\toprule" in tex and "\\bottomrule" in tex  # booktabs
+    header = (workdir / "figures/tables/table1.md").read_text().splitlines()[0]
+    assert header.count("|") - 1 <= 10  # Table I for people: at most ten columns
     table1 = pd.read_csv(workdir / "figures/tables/table1.csv")
     assert list(table1["network"]) == ["digits_32", "breast_cancer_16"]
     assert list(table1["replicates"]) == [2, 2]  # mean ± SD over two seeds each

@@ -6,21 +6,26 @@ V-C are the parameter counts of dense and double-layer MLPs (claim C7) and the s
 trained from scratch (claim C8).
 
 A table is a pandas DataFrame with machine-friendly column names; :func:`write_table` writes it
-as CSV (the columns as they are) and as Markdown and LaTeX for people (underscores in the column
-names become spaces, numbers are formatted to four significant digits). Markdown and LaTeX are
+as CSV (the columns as they are) and as Markdown and LaTeX for people (:func:`people_table`;
+underscores in the column names become spaces, numbers are formatted to four significant
+digits). Markdown and LaTeX are
 written here rather than by pandas (``to_markdown`` needs ``tabulate``, ``to_latex`` needs
 ``jinja2``; neither is a dependency of the library). Every file is written atomically.
 
-The columns of the tables are :data:`relusv.tidy.NETWORKS` (or
-:data:`relusv.tidy.NETWORKS_REPLICATES` when networks were trained under several seeds) and
-:data:`relusv.tidy.FROM_SCRATCH_TABLE`; the section V-C architectures are
-:data:`relusv.paper.SECTION_VC_ARCHITECTURES`.
+The columns of the tables are :data:`relusv.tidy.NETWORKS` (one row per network over its
+replicates: each accuracy as a mean and an SD column), :data:`relusv.tidy.TIMINGS` (the training
+seconds, per replicate, which depend on the machine) and :data:`relusv.tidy.FROM_SCRATCH_TABLE`;
+the section V-C architectures are :data:`relusv.paper.SECTION_VC_ARCHITECTURES`. The CSV keeps
+every number in its own column; the Markdown and LaTeX files (:func:`people_table`) show each
+mean ± SD in one column, accuracies in percent, with short headers, and the LaTeX is a booktabs
+``tabular``.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -36,7 +41,7 @@ from relusv.tidy import (
     FROM_SCRATCH_SUMMARY,
     FROM_SCRATCH_TABLE,
     NETWORKS,
-    NETWORKS_REPLICATES,
+    TIMINGS,
 )
 
 _INT_COLUMNS = ("parameters", "epochs", "batch_size")
@@ -51,7 +56,7 @@ def _format_widths(widths) -> str:
 
 
 def network_table(summaries: Iterable[Mapping], networks=None) -> pd.DataFrame:
-    """One row per network with its training details (Table I, appendix table).
+    """One row per network with its training details over its replicates (Table I, appendix).
 
     Parameters
     ----------
@@ -67,15 +72,18 @@ def network_table(summaries: Iterable[Mapping], networks=None) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame. If every network has one summary: the columns of :data:`relusv.tidy.NETWORKS`
-    (each the summary key of its name): ``widths`` as ``"100-100-100"``, accuracies as fractions
-    in [0, 1], ``seconds`` the wall-clock training time. If some network has several: the
-    columns of :data:`relusv.tidy.NETWORKS_REPLICATES`, one row per network: its settings from
-    the replicate with the smallest seed, ``replicates`` the number of seeds, and for
-    ``train_accuracy, val_accuracy, test_accuracy, seconds`` the string ``"mean ± std"`` over
-    the replicates (four decimals, as in :func:`from_scratch_table`; the mean alone for one
-    replicate) with the numbers in ``<column>_mean`` and ``<column>_std`` (sample standard
-    deviation, ddof 1; NaN for one replicate).
+    DataFrame with the columns of :data:`relusv.tidy.NETWORKS`, one row per network: its
+    settings from the replicate with the smallest seed (``widths`` as ``"100-100-100"``),
+    ``replicates`` the number of summaries, and for the train, validation and test accuracy
+    (fractions in [0, 1]) the mean and the sample standard deviation (ddof 1; NaN for one
+    replicate) over them as ``<column>_mean`` and ``<column>_std``. Each value appears once;
+    :func:`people_table` writes mean ± SD for people, and :func:`timing_table` the seconds.
+
+    Raises
+    ------
+    ValueError
+        If ``summaries`` is empty, a summary has no ``network``, a network has several
+        summaries without distinct ``seed`` values, or ``networks`` names one without any.
     """
     summaries = list(summaries)
     if not summaries:
@@ -84,14 +92,30 @@ def network_table(summaries: Iterable[Mapping], networks=None) -> pd.DataFrame:
     for i, summary in enumerate(summaries):
         if not isinstance(summary, Mapping) or "network" not in summary:
             raise ValueError(f"summaries[{i}] must be a dict with a 'network' key, got {summary!r}")
-        row = {column: summary.get(column) for column in NETWORKS.columns}
+        row = {column: summary.get(column) for column in _SUMMARY_KEYS}
         row["network"] = str(summary["network"])
         row["widths"] = _format_widths(summary.get("widths"))
+        row["seed"] = summary.get("seed")
         rows.append(row)
-    table = pd.DataFrame(rows, columns=list(NETWORKS.columns))
-    replicated = bool(table["network"].duplicated().any())
-    if replicated:
-        table = _over_replicates(summaries, table)
+    table = pd.DataFrame(rows, columns=[*_SUMMARY_KEYS, "seed"])
+    table["seed"] = pd.to_numeric(table["seed"], errors="coerce")
+    for column in _REPLICATE_STATISTICS:
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
+    out = []
+    for network, group in table.groupby("network", sort=False):
+        if len(group) > 1 and (group["seed"].isna().any() or group["seed"].duplicated().any()):
+            raise ValueError(f"duplicate network(s) in summaries: [{network!r}] has "
+                             f"{len(group)} summaries; replicates need distinct 'seed' values, "
+                             f"got {[summaries[i].get('seed') for i in group.index]}")
+        group = group.sort_values("seed", kind="stable")
+        row = {column: group[column].iloc[0] for column in _SUMMARY_KEYS}
+        row["replicates"] = len(group)
+        for column in _REPLICATE_STATISTICS:
+            values = group[column]
+            row[f"{column}_mean"] = values.mean()
+            row[f"{column}_std"] = values.std(ddof=1) if len(values) > 1 else float("nan")
+        out.append(row)
+    table = pd.DataFrame(out, columns=list(NETWORKS.columns))
     if networks is not None:
         networks = [str(n) for n in networks]
         missing = [n for n in networks if n not in set(table["network"])]
@@ -100,51 +124,114 @@ def network_table(summaries: Iterable[Mapping], networks=None) -> pd.DataFrame:
                 f"networks {missing} have no training summary; have {list(table['network'])}"
             )
         table = table.set_index("network").loc[networks].reset_index()
-    for column in _INT_COLUMNS:
+    for column in (*_INT_COLUMNS, "replicates"):
         table[column] = pd.to_numeric(table[column], errors="coerce").astype("Int64")
-    floats = _REPLICATE_NUMBERS if replicated else _REPLICATE_STATISTICS
-    for column in ("learning_rate", *floats):
+    for column in ("learning_rate", *_REPLICATE_NUMBERS):
         table[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
-    return table.reset_index(drop=True)
+    return table[list(NETWORKS.columns)].reset_index(drop=True)
 
 
+#: The keys of a training summary that :func:`network_table` reads, besides ``seed``.
+_SUMMARY_KEYS = ("network", "dataset", "widths", "parameters", "optimizer", "learning_rate",
+                 "batch_size", "epochs", "train_accuracy", "val_accuracy", "test_accuracy")
 #: The columns of Table I given over replicates as mean and standard deviation.
-_REPLICATE_STATISTICS = ("train_accuracy", "val_accuracy", "test_accuracy", "seconds")
-#: Their numbers in :data:`relusv.tidy.NETWORKS_REPLICATES`: ``<column>_mean, <column>_std``.
-_REPLICATE_NUMBERS = tuple(c for c in NETWORKS_REPLICATES.columns if c.endswith(("_mean", "_std")))
+_REPLICATE_STATISTICS = ("train_accuracy", "val_accuracy", "test_accuracy")
+#: Their numbers in :data:`relusv.tidy.NETWORKS`: ``<column>_mean, <column>_std``.
+_REPLICATE_NUMBERS = tuple(c for c in NETWORKS.columns if c.endswith(("_mean", "_std")))
 
 
-def _over_replicates(summaries: list, table: pd.DataFrame) -> pd.DataFrame:
-    """The rows of ``table`` (one per summary) as one row per network over its replicates.
+def timing_table(summaries: Iterable[Mapping]) -> pd.DataFrame:
+    """The wall-clock training time of every network and replicate (:data:`relusv.tidy.TIMINGS`).
 
-    The columns of :data:`relusv.tidy.NETWORKS_REPLICATES`, networks in the order of their first
-    summary; the settings are those of the smallest seed.
-
-    Raises
-    ------
-    ValueError
-        If a network has several summaries without distinct ``seed`` values.
+    One row per summary, in the order given: ``network, seed`` (empty without one),
+    ``epochs, parameters`` and ``seconds``. The times depend on the machine, so they live in
+    this table and not in Table I.
     """
-    table = table.assign(seed=pd.to_numeric(
-        pd.Series([s.get("seed") for s in summaries], dtype=object), errors="coerce"
-    ).to_numpy())
-    for column in _REPLICATE_STATISTICS:
-        table[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
     rows = []
-    for network, group in table.groupby("network", sort=False):
-        if len(group) > 1 and (group["seed"].isna().any() or group["seed"].duplicated().any()):
-            raise ValueError(f"duplicate network(s) in summaries: [{network!r}] has "
-                             f"{len(group)} summaries; replicates need distinct 'seed' values, "
-                             f"got {[summaries[i].get('seed') for i in group.index]}")
-        group = group.sort_values("seed", kind="stable")
-        row = {column: group[column].iloc[0] for column in NETWORKS.columns}
-        row["replicates"] = len(group)
-        for column in _REPLICATE_STATISTICS:
-            mean, std = group[column].mean(), group[column].std(ddof=1)
-            row[f"{column}_mean"], row[f"{column}_std"] = mean, std
-            row[column] = _mean_pm_std(mean, std)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=list(NETWORKS_REPLICATES.columns))
+    for i, summary in enumerate(summaries):
+        if not isinstance(summary, Mapping) or "network" not in summary:
+            raise ValueError(f"summaries[{i}] must be a dict with a 'network' key, got {summary!r}")
+        rows.append({column: summary.get(column) for column in TIMINGS.columns})
+        rows[-1]["network"] = str(summary["network"])
+    if not rows:
+        raise ValueError("summaries must hold at least one training summary")
+    table = pd.DataFrame(rows, columns=list(TIMINGS.columns))
+    for column in ("seed", "epochs", "parameters"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype("Int64")
+    table["seconds"] = pd.to_numeric(table["seconds"], errors="coerce").astype(float)
+    return table
+
+
+# --------------------------------------------------------------------------------------------
+# tables for people: mean ± SD in one column, short headers
+# --------------------------------------------------------------------------------------------
+
+
+def _mean_pm_std(mean, std, scale: float = 1.0, digits: int = 4) -> str:
+    """``"mean ± std"`` (``std`` NaN or None: the mean alone), both times ``scale``."""
+    if mean is None or pd.isna(mean):
+        return ""
+    if std is None or pd.isna(std):
+        return f"{float(mean) * scale:.{digits}f}"
+    return f"{float(mean) * scale:.{digits}f} ± {float(std) * scale:.{digits}f}"
+
+
+def people_table(df: pd.DataFrame, drop=()) -> pd.DataFrame:
+    """``df`` for people: every ``<x>_mean`` / ``<x>_std`` pair as one ``"mean ± SD"`` column.
+
+    An accuracy (a column whose name holds ``accuracy``) is given in percent to one decimal
+    and its column named ``"<x> (%)"``; other pairs keep four decimals. Columns named in
+    ``drop`` (either the pair's stem ``x`` or a plain column) are left out, and
+    ``learning_rate`` joins ``optimizer`` as ``"Adam (0.001)"``. The CSV keeps the numbers; this
+    is what the Markdown and LaTeX files of :func:`write_table` show.
+    """
+    drop = set(drop)
+    out = {}
+    columns = list(df.columns)
+    for column in columns:
+        name = str(column)
+        if name in drop:
+            continue
+        if name.endswith("_std") and f"{name[:-4]}_mean" in columns:
+            continue
+        if name.endswith("_mean") and f"{name[:-5]}_std" in columns:
+            stem = name[:-5]
+            if stem in drop:
+                continue
+            percent = "accuracy" in stem
+            scale, digits = (100.0, 1) if percent else (1.0, 4)
+            label = f"{stem} (%)" if percent else stem
+            out[label] = [_mean_pm_std(m, s, scale, digits)
+                          for m, s in zip(df[name], df[f"{stem}_std"], strict=True)]
+            continue
+        if name == "learning_rate" and "optimizer" in columns:
+            continue
+        if name == "optimizer" and "learning_rate" in columns and "learning_rate" not in drop:
+            out[name] = [_with_rate(o, r) for o, r in zip(df["optimizer"], df["learning_rate"],
+                                                          strict=True)]
+            continue
+        if percent_column(name):
+            out[f"{name} (%)"] = [_percent(v) for v in df[name]]
+            continue
+        out[name] = df[name]
+    return pd.DataFrame(out, index=df.index)
+
+
+def percent_column(name: str) -> bool:
+    """Whether :func:`people_table` writes column ``name`` in percent (a single accuracy)."""
+    return "accuracy" in name and not name.endswith(("_mean", "_std"))
+
+
+def _percent(value) -> str:
+    value = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return "" if pd.isna(value) else f"{100.0 * float(value):.1f}"
+
+
+def _with_rate(optimizer, rate) -> str:
+    name = "" if optimizer is None or pd.isna(optimizer) else str(optimizer)
+    if rate is None or pd.isna(rate):
+        return name
+    return f"{name} ({format_cell(float(rate))})" if name else format_cell(float(rate))
 
 
 def format_cell(value) -> str:
@@ -169,19 +256,31 @@ def format_cell(value) -> str:
     return str(value)
 
 
-#: Column headers for people where the column name alone reads poorly.
+#: Column headers for people where the column name alone reads poorly (short, so that a
+#: table fits a page).
 HEADERS = {"val_accuracy": "validation accuracy", "seconds": "training seconds",
-           "val_accuracy_mean": "validation accuracy mean",
-           "val_accuracy_std": "validation accuracy std",
-           "seconds_mean": "training seconds mean", "seconds_std": "training seconds std"}
+           "batch_size": "batch", "optimizer": "optimiser", "replicates": "seeds",
+           "train_accuracy (%)": "train acc. (%)", "val_accuracy (%)": "val. acc. (%)",
+           "test_accuracy (%)": "test acc. (%)", "test_accuracy_min (%)": "min (%)",
+           "test_accuracy_max (%)": "max (%)"}
 
 
 def _header(column) -> str:
     return HEADERS.get(str(column), str(column).replace("_", " "))
 
 
+_NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?( ± -?\d+(\.\d*)?)?$|^-?inf$")
+
+
 def _is_numeric(series: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+    """Numbers, or text cells that all read as a number or ``"mean ± SD"``: right-aligned."""
+    if pd.api.types.is_bool_dtype(series):
+        return False
+    if pd.api.types.is_numeric_dtype(series):
+        return True
+    cells = [format_cell(v) for v in series]
+    cells = [c for c in cells if c]
+    return bool(cells) and all(_NUMBER.match(c) for c in cells)
 
 
 def to_markdown(df: pd.DataFrame) -> str:
@@ -206,6 +305,7 @@ _LATEX_SPECIAL = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
+    "±": r"$\pm$",
 }
 
 
@@ -215,42 +315,65 @@ def latex_escape(text: str) -> str:
 
 
 def to_latex(df: pd.DataFrame) -> str:
-    """A bare ``tabular`` of ``df`` (for ``\\input``) with ``\\hline`` rules; needs no package."""
+    """A bare booktabs ``tabular`` of ``df`` (for ``\\input``; needs ``\\usepackage{booktabs}``).
+
+    Numeric columns (and ``"mean ± SD"`` text) right-aligned, text left-aligned, no outer
+    padding (``@{}``), rules ``\\toprule``, ``\\midrule``, ``\\bottomrule``.
+    """
     spec = "".join("r" if _is_numeric(df[c]) else "l" for c in df.columns)
     lines = [
-        f"\\begin{{tabular}}{{{spec}}}",
-        "\\hline",
+        "% booktabs table: \\usepackage{booktabs} in the preamble",
+        f"\\begin{{tabular}}{{@{{}}{spec}@{{}}}}",
+        "\\toprule",
         " & ".join(latex_escape(_header(c)) for c in df.columns) + " \\\\",
-        "\\hline",
+        "\\midrule",
     ]
     for row in df.itertuples(index=False):
         lines.append(" & ".join(latex_escape(format_cell(v)) for v in row) + " \\\\")
-    lines += ["\\hline", "\\end{tabular}"]
+    lines += ["\\bottomrule", "\\end{tabular}"]
     return "\n".join(lines) + "\n"
 
 
-def write_table(df: pd.DataFrame, stem) -> dict[str, Path]:
-    """Write ``df`` as ``stem.csv``, ``stem.md`` and ``stem.tex``, each atomically.
+def write_table(df: pd.DataFrame, stem, people: pd.DataFrame | None = None,
+                html: bool = False) -> dict[str, Path]:
+    """Write ``df`` as ``stem.csv``, and the table for people as ``stem.md`` and ``stem.tex``.
+
+    The CSV holds ``df`` as it is (numbers for machines: a mean and its SD in two columns); the
+    Markdown and LaTeX files hold ``people`` (default :func:`people_table` of ``df``: each
+    mean ± SD in one column, accuracies in percent). Each file is written atomically.
 
     Parameters
     ----------
     df : DataFrame
     stem : path-like
         Target path without extension, e.g. ``results/tables/table1``.
+    people : DataFrame, optional
+        The table for people, e.g. ``people_table(df, drop=[...])``.
+    html : bool
+        Also write the table for people as a page a browser draws, ``stem.html``
+        (:func:`markdown_page`; the workflow's HTML report shows it inline).
 
     Returns
     -------
-    dict with keys ``"csv"``, ``"md"``, ``"tex"`` and the paths written.
+    dict with keys ``"csv"``, ``"md"``, ``"tex"`` (and ``"html"``) and the paths written.
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
     stem = Path(stem)
     if not stem.name:
         raise ValueError(f"stem must name a file, got {str(stem)!r}")
-    paths = {ext: stem.with_name(f"{stem.name}.{ext}") for ext in ("csv", "md", "tex")}
+    if people is None:
+        people = people_table(df)
+    extensions = ("csv", "md", "tex", "html") if html else ("csv", "md", "tex")
+    paths = {ext: stem.with_name(f"{stem.name}.{ext}") for ext in extensions}
     write_text(paths["csv"], df.to_csv(index=False, lineterminator="\n"))
-    write_text(paths["md"], to_markdown(df))
-    write_text(paths["tex"], to_latex(df))
+    markdown = to_markdown(people)
+    write_text(paths["md"], markdown)
+    write_text(paths["tex"], to_latex(people))
+    if html:
+        note = (f"\n\nThe numbers, each in its own column: `{paths['csv'].name}`; the same "
+                f"table in LaTeX (booktabs): `{paths['tex'].name}`.\n")
+        write_text(paths["html"], markdown_page(f"# {stem.name}\n\n{markdown}{note}", stem.name))
     return paths
 
 
@@ -368,14 +491,6 @@ def parameter_table(input_dims: Mapping[str, int], classes: int = 10,
     return table
 
 
-def _mean_pm_std(mean, std) -> str:
-    if mean is None or pd.isna(mean):
-        return ""
-    if std is None or pd.isna(std):
-        return f"{float(mean):.4f}"
-    return f"{float(mean):.4f} ± {float(std):.4f}"
-
-
 def _trained_name(summary: Mapping) -> str:
     widths = summary.get("widths")
     if widths is None or isinstance(widths, str):
@@ -405,9 +520,9 @@ def from_scratch_table(summaries: Mapping[str, pd.DataFrame],
     Returns
     -------
     DataFrame with the columns of :data:`relusv.tidy.FROM_SCRATCH_TABLE`, one row per
-    (network, architecture) in the order given: ``test_accuracy`` is ``"mean ± std"`` over the
-    runs (the sample standard deviation; the mean alone for one run), the numeric columns are
-    fractions in [0, 1].
+    (network, architecture) in the order given: the test accuracy's mean, sample standard
+    deviation (NaN for one run), min and max over the runs as fractions in [0, 1], each once
+    (:func:`write_table` shows the mean ± SD in one column for people).
     """
     FROM_SCRATCH_SUMMARY.check_mapping(summaries, "summaries")
     rows = []
@@ -416,8 +531,6 @@ def from_scratch_table(summaries: Mapping[str, pd.DataFrame],
             row = {column: record.get(column) for column in FROM_SCRATCH_TABLE.columns}
             row["network"] = str(network)
             row["architecture"] = str(record["architecture"])
-            row["test_accuracy"] = _mean_pm_std(record["test_accuracy_mean"],
-                                                record["test_accuracy_std"])
             rows.append(row)
         replicates = (trained or {}).get(network)
         if replicates is not None:
@@ -434,8 +547,6 @@ def from_scratch_table(summaries: Mapping[str, pd.DataFrame],
                 "architecture": _trained_name(replicates[0]),
                 "parameters": replicates[0].get("parameters"),
                 "runs": len(replicates),
-                "test_accuracy": _mean_pm_std(accuracies.mean(),
-                                              std if len(accuracies) > 1 else None),
                 "test_accuracy_mean": accuracies.mean(),
                 "test_accuracy_std": std,
                 "test_accuracy_min": accuracies.min(),
@@ -447,3 +558,36 @@ def from_scratch_table(summaries: Mapping[str, pd.DataFrame],
     for column in _FROM_SCRATCH_FLOATS:
         table[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
     return table.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown as a page a browser draws (the claims page of the HTML report)
+# --------------------------------------------------------------------------------------------
+
+_PAGE_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; font-size: 14px;
+       line-height: 1.45; max-width: 72em; margin: 1em; padding: 0; color: #222; }
+table { border-collapse: collapse; margin: 0.6em 0 1.2em; font-size: 13px; display: block;
+        overflow-x: auto; max-width: 100%; }
+th, td { border-top: 1px solid #ccc; border-bottom: 1px solid #ccc; padding: 0.25em 0.6em; }
+th { background: #f3f3f3; text-align: left; }
+td[style*="right"], th[style*="right"] { white-space: nowrap; }
+code { background: #f3f3f3; padding: 0 0.2em; border-radius: 3px; }
+h1, h2, h3 { line-height: 1.2; }
+"""
+
+
+def markdown_page(markdown: str, title: str) -> str:
+    """A standalone HTML page of ``markdown`` (CommonMark with GitHub tables), for a browser.
+
+    Uses ``markdown-it-py``, which ``rich`` (a dependency) brings; raw HTML in the text is
+    escaped, not passed through.
+    """
+    from html import escape
+
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(str(markdown))
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>{escape(title)}</title>\n<style>{_PAGE_STYLE}</style>\n</head>\n"
+            f"<body>\n{body}</body>\n</html>\n")

@@ -22,7 +22,8 @@ rule claims:
         pruned_summaries=all_pruned_replicates("results/pruning/{pruned}/seed{seed}/summary.json"),
     output:
         json="results/claims.json",
-        markdown=report("figures/claims.md", caption="../report/claims.rst", category="Claims"),
+        markdown="figures/claims.md",
+        html=report("figures/claims.html", caption="../report/claims.rst", category="Claims"),
     params:
         # the network of each replicate's file above, in the same order
         networks=[name for name, seed in NETWORK_REPLICATES],
@@ -49,8 +50,10 @@ rule replicates_table:
     input:
         claims=rules.claims.output.json,
     output:
-        table=report("figures/tables/replicates.csv", caption="../report/replicates_table.rst",
-                     category="Claims"),
+        table="figures/tables/replicates.csv",
+        html=report("figures/tables/replicates.html",
+                    caption="../report/replicates_table.rst",
+                    category="Claims"),
         other=multiext("figures/tables/replicates", ".md", ".tex"),
     log:
         "logs/claims/replicates_table.log",

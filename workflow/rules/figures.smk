@@ -15,9 +15,9 @@ localrules:
 
 rule fig1_relu_layer:
     output:
-        pdf=report("figures/fig1_relu_layer.pdf", caption="../report/fig1_relu_layer.rst",
+        pdf="figures/fig1_relu_layer.pdf",
+        png=report("figures/fig1_relu_layer.png", caption="../report/fig1_relu_layer.rst",
                    category="Figures"),
-        png="figures/fig1_relu_layer.png",
     params:
         weights=config["figure1"]["weights"],
         n_points=config["figure1"]["n_points"],
@@ -39,9 +39,9 @@ rule fig2_random_layers:
     input:
         bounds=rules.random_layer_bounds.output.bounds,
     output:
-        pdf=report("figures/fig2_random_layers.pdf", caption="../report/fig2_random_layers.rst",
+        pdf="figures/fig2_random_layers.pdf",
+        png=report("figures/fig2_random_layers.png", caption="../report/fig2_random_layers.rst",
                    category="Figures"),
-        png="figures/fig2_random_layers.png",
     params:
         style=config["plot"],
     log:
@@ -62,9 +62,9 @@ rule fig3_relu_singular_values:
         unpack(lambda wildcards: replicate_outputs("results/bounds/{network}/seed{seed}.csv",
                                                    FIGURE_NETWORKS)),
     output:
-        pdf=report("figures/fig3_relu_singular_values.pdf",
+        pdf="figures/fig3_relu_singular_values.pdf",
+        png=report("figures/fig3_relu_singular_values.png",
                    caption="../report/fig3_relu_singular_values.rst", category="Figures"),
-        png="figures/fig3_relu_singular_values.png",
     params:
         style=config["plot"],
     log:
@@ -85,9 +85,9 @@ rule fig4_gaussian_mean_width:
         unpack(lambda wildcards: replicate_outputs("results/widths/{network}/seed{seed}.csv",
                                                    FIGURE_NETWORKS)),
     output:
-        pdf=report("figures/fig4_gaussian_mean_width.pdf",
+        pdf="figures/fig4_gaussian_mean_width.pdf",
+        png=report("figures/fig4_gaussian_mean_width.png",
                    caption="../report/fig4_gaussian_mean_width.rst", category="Figures"),
-        png="figures/fig4_gaussian_mean_width.png",
     params:
         style=config["plot"],
     log:
@@ -108,9 +108,9 @@ rule appendix_figure:
         bounds=replicates_of("results/bounds/{network}/seed{seed}.csv"),
         widths=replicates_of("results/widths/{network}/seed{seed}.csv"),
     output:
-        pdf=report("figures/appendix/{network}.pdf", caption="../report/appendix.rst",
+        pdf="figures/appendix/{network}.pdf",
+        png=report("figures/appendix/{network}.png", caption="../report/appendix.rst",
                    category="Appendix A", labels={"network": "{network}"}),
-        png="figures/appendix/{network}.png",
     params:
         style=config["plot"],
     log:
@@ -131,9 +131,9 @@ rule fig5_harmonic_pruning:
         unpack(lambda wildcards: pruned_replicate_outputs(
             "results/pruning/{pruned}/seed{seed}/harmonic_pruning.csv")),
     output:
-        pdf=report("figures/fig5_harmonic_pruning.pdf",
+        pdf="figures/fig5_harmonic_pruning.pdf",
+        png=report("figures/fig5_harmonic_pruning.png",
                    caption="../report/fig5_harmonic_pruning.rst", category="Figures"),
-        png="figures/fig5_harmonic_pruning.png",
     params:
         style=config["plot"],
     log:
@@ -154,9 +154,9 @@ rule pruning_baselines_figure:
         unpack(lambda wildcards: pruned_replicate_outputs(
             "results/pruning/{pruned}/seed{seed}/baselines.csv")),
     output:
-        pdf=report("figures/pruning_baselines.pdf", caption="../report/pruning_baselines.rst",
+        pdf="figures/pruning_baselines.pdf",
+        png=report("figures/pruning_baselines.png", caption="../report/pruning_baselines.rst",
                    category="Beyond the paper"),
-        png="figures/pruning_baselines.png",
     params:
         style=config["plot"],
     log:

@@ -15,12 +15,21 @@ rule training_tables:
     input:
         summaries=all_replicates("results/training/{network}/seed{seed}/summary.json"),
     output:
-        table1=report("figures/tables/table1.csv", caption="../report/table1.rst",
-                      category="Tables"),
+        table1="figures/tables/table1.csv",
+        table1_html=report("figures/tables/table1.html",
+                           caption="../report/table1.rst",
+                           category="Tables"),
         table1_other=multiext("figures/tables/table1", ".md", ".tex"),
-        networks=report("figures/tables/networks.csv", caption="../report/networks_table.rst",
-                        category="Tables"),
+        networks="figures/tables/networks.csv",
+        networks_html=report("figures/tables/networks.html",
+                             caption="../report/networks_table.rst",
+                             category="Tables"),
         networks_other=multiext("figures/tables/networks", ".md", ".tex"),
+        timings="figures/tables/timings.csv",
+        timings_html=report("figures/tables/timings.html",
+                            caption="../report/timings_table.rst",
+                            category="Tables"),
+        timings_other=multiext("figures/tables/timings", ".md", ".tex"),
     params:
         figure_networks=FIGURE_NETWORKS,
     log:
@@ -38,8 +47,10 @@ rule training_tables:
 
 rule parameter_table:
     output:
-        table=report("figures/tables/parameters.csv", caption="../report/parameters_table.rst",
-                     category="Tables"),
+        table="figures/tables/parameters.csv",
+        html=report("figures/tables/parameters.html",
+                    caption="../report/parameters_table.rst",
+                    category="Tables"),
         other=multiext("figures/tables/parameters", ".md", ".tex"),
     params:
         input_dims=config["pruning"]["parameter_table_inputs"],
@@ -62,8 +73,10 @@ rule from_scratch_table:
                          pruned=PRUNED_NETWORKS),
         trained=all_pruned_replicates("results/pruning/{pruned}/seed{seed}/summary.json"),
     output:
-        table=report("figures/tables/from_scratch.csv", caption="../report/from_scratch_table.rst",
-                     category="Tables"),
+        table="figures/tables/from_scratch.csv",
+        html=report("figures/tables/from_scratch.html",
+                    caption="../report/from_scratch_table.rst",
+                    category="Tables"),
         other=multiext("figures/tables/from_scratch", ".md", ".tex"),
     params:
         pruned_networks=PRUNED_NETWORKS,
@@ -84,8 +97,10 @@ rule bounds_table:
     input:
         bounds=all_replicates("results/bounds/{network}/seed{seed}.csv"),
     output:
-        table=report("figures/tables/bounds.csv", caption="../report/bounds_table.rst",
-                     category="Tables"),
+        table="figures/tables/bounds.csv",
+        html=report("figures/tables/bounds.html",
+                    caption="../report/bounds_table.rst",
+                    category="Tables"),
         other=multiext("figures/tables/bounds", ".md", ".tex"),
     log:
         "logs/tables/bounds_table.log",

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from relusv._validation import check_fraction
 from relusv.plotting.style import (
@@ -68,72 +70,66 @@ def _method_styles() -> dict[str, dict]:
     }
 
 
-#: Line width of each replicate's test accuracy in Figure 5 when a network has several seeds.
-REPLICATE_LINEWIDTH = 0.6
+#: Line style of each replicate (1st, 2nd, ... seed in increasing order) in Figure 5 and the
+#: baselines figure: ranks and accuracy of one replicate share it.
+REPLICATE_LINESTYLES = ("-", "--", ":", "-.")
 
 
-def _accuracy_curve(df: pd.DataFrame):
-    """(iterations, test accuracies) of a pruning table, sorted by iteration, missing dropped."""
+def _sorted_by_iteration(df: pd.DataFrame) -> pd.DataFrame:
     data = df.assign(iteration=pd.to_numeric(df["iteration"], errors="coerce"))
-    data = data.dropna(subset=["iteration"]).sort_values("iteration", kind="stable")
-    return (data["iteration"].to_numpy(dtype=float),
-            pd.to_numeric(data["test_accuracy"], errors="coerce").to_numpy(dtype=float))
+    return data.dropna(subset=["iteration"]).sort_values("iteration", kind="stable")
 
 
-def _draw_harmonic(ax, df: pd.DataFrame, ranks: list[str], colors: dict, threshold: float,
-                   accuracy_linewidth: float = 1.0, accuracy_gid: str = "test_accuracy"):
-    """Ranks per layer on ``ax``, test accuracy on a right twin; returns (twin, marked N or None).
+def _draw_harmonic(ax, twin, df: pd.DataFrame, ranks: list[str], colors: dict,
+                   threshold: float, linestyle: str = "-", suffix: str = ""):
+    """One replicate's ranks per layer on ``ax`` and test accuracy on ``twin``.
 
-    N and the ranks there come from :func:`relusv.tidy.last_iteration_before_drop`: the last
-    iteration before test accuracy drops below ``threshold`` for good. The accuracy line has
-    width ``accuracy_linewidth`` and gid ``accuracy_gid``.
+    Returns the mark of :func:`relusv.tidy.last_iteration_before_drop` (the last iteration
+    before test accuracy drops below ``threshold`` for good, and the ranks there) or None; the
+    mark is drawn as a thin vertical line (gid ``permanent_drop<suffix>``) and a triangle on the
+    accuracy curve. Every gid ends in ``suffix`` (``""`` or ``"/seed<s>"``).
     """
-    twin = ax.twinx()
-    twin.spines["right"].set_visible(True)
-    twin.grid(False)
-    twin.set_ylim(0.0, 1.02)
-    twin.set_ylabel("test accuracy", color=ACCURACY_COLOR)
-    ax.set_xlabel("pruning iteration")
-    ax.set_ylabel("rank")
-    integer_ticks(ax, "x")
-    integer_ticks(ax, "y")
-    data = df.copy()
-    data["iteration"] = pd.to_numeric(data["iteration"], errors="coerce")
-    data = data.dropna(subset=["iteration"]).sort_values("iteration", kind="stable")
+    data = _sorted_by_iteration(df)
     if data.empty:
-        no_data(ax)
-        return twin, None
+        return None
     x = data["iteration"].to_numpy(dtype=float)
     for column in ranks:
         layer = int(column.split("_")[1])
         ax.plot(x, pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=float),
-                color=colors[layer], linestyle="-", label=f"rank, layer {layer}",
-                gid=f"rank/layer{layer}")
-    ax.set_ylim(bottom=0)
+                color=colors[layer], linestyle=linestyle, label=f"rank, layer {layer}",
+                gid=f"rank/layer{layer}{suffix}")
     accuracy = pd.to_numeric(data["test_accuracy"], errors="coerce").to_numpy(dtype=float)
-    twin.axhline(threshold, color="0.6", linestyle=(0, (1, 2)), linewidth=0.7,
-                 gid="threshold")
-    twin.plot(x, accuracy, color=ACCURACY_COLOR, linestyle="-", linewidth=accuracy_linewidth,
-              label="test accuracy", gid=accuracy_gid)
+    twin.plot(x, accuracy, color=ACCURACY_COLOR, linestyle=linestyle, linewidth=1.0,
+              label="test accuracy", gid=f"test_accuracy{suffix}")
     before = last_iteration_before_drop(df, threshold)
     if before is None:
-        return twin, None
+        return None
     last, last_ranks = before
     pos = int(np.flatnonzero(x == last)[0])
-    ax.axvline(last, color="0.35", linestyle="--", linewidth=0.8, gid="permanent_drop")
+    ax.axvline(last, color="0.45", linestyle="-", linewidth=0.6, alpha=0.8, zorder=1.5,
+               gid=f"permanent_drop{suffix}")
     twin.plot([last], [accuracy[pos]], marker="v", markersize=5, color=ACCURACY_COLOR,
-              linestyle="none", gid="permanent_drop_marker")
-    rank_text = ", ".join(str(r) for r in last_ranks)
-    twin.annotate(f"below {threshold:.0%} after iteration {last}\n"
-                  f"ranks before the drop ({rank_text})",
-                  xy=(last, threshold), xytext=(-4, 6), textcoords="offset points",
-                  ha="right", va="bottom", fontsize=MIN_FONT_SIZE, color="0.2",
-                  gid="permanent_drop_label",
-                  zorder=1.5,  # under the accuracy curve (lines are at 2)
-                  annotation_clip=False,
-                  bbox={"boxstyle": "round,pad=0.2", "facecolor": "white",
-                        "edgecolor": "none", "alpha": 0.85})
-    return twin, last
+              linestyle="none", gid=f"permanent_drop_marker{suffix}")
+    return last, last_ranks
+
+
+def _drop_text(marks: list, threshold: float) -> str:
+    """The note under a Figure 5 panel: per replicate, N and the ranks there (or none)."""
+    def one(mark):
+        if mark is None:
+            return f"never below {threshold:.0%} for good"
+        last, ranks = mark
+        return f"iteration {last}, ranks ({', '.join(str(r) for r in ranks)})"
+
+    if len(marks) == 1:
+        mark = marks[0][1]
+        if mark is None:
+            return f"test accuracy {one(mark)}"
+        return f"last iteration before {threshold:.0%} for good:\n{one(mark)}"
+    lines = [f"last iteration before {threshold:.0%} for good:"]
+    lines += [f"replicate {i + 1} (seed {seed}): {one(mark)}"
+              for i, (seed, mark) in enumerate(marks)]
+    return "\n".join(lines)
 
 
 def plot_harmonic_pruning(pruning_by_network: Mapping[str, pd.DataFrame],
@@ -142,18 +138,20 @@ def plot_harmonic_pruning(pruning_by_network: Mapping[str, pd.DataFrame],
 
     One panel per network, in the order of the dict (the paper: (a) CIFAR-10, (b) MNIST). Left
     axis: the rank of each hidden layer against the pruning iteration (0 = the trained network),
-    one solid line per layer in the layer colours of the other figures. Right axis (a twin, not a
+    one line per layer in the layer colours of the other figures. Right axis (a twin, not a
     panel): test accuracy as a fraction, black, with the ``threshold`` as a dotted grey line. A
-    dashed vertical line and a triangle mark the paper's convention: accuracy "drops permanently
-    below ``threshold`` after iteration N; before that drop the ranks were (r1, r2, r3)", with N
-    and the ranks from :func:`relusv.tidy.last_iteration_before_drop` (the numbers claim C6
-    reports); no mark if accuracy never drops for good or is below ``threshold`` from the start.
+    thin vertical line and a triangle on the accuracy curve mark the paper's convention:
+    accuracy "drops permanently below ``threshold`` after iteration N; before that drop the
+    ranks were (r1, r2, r3)", with N and the ranks from
+    :func:`relusv.tidy.last_iteration_before_drop` (the numbers claim C6 reports); no mark if
+    accuracy never drops for good or is below ``threshold`` from the start. N and the ranks are
+    written under the panel's x label (gid ``permanent_drop_label``), clear of the curves.
 
     A table whose ``seed`` column holds several values (replicates: the network pruned under
-    several seeds) gets one thin black test accuracy line per replicate (gid
-    ``test_accuracy/seed<s>``), while the ranks, the mark and its label are those of the first
-    replicate (the smallest seed), which the panel title names. No ``seed`` column, or one seed:
-    as above.
+    several seeds) draws every replicate: ranks and accuracy of the i-th seed (in increasing
+    order) share the line style ``REPLICATE_LINESTYLES[i]`` (solid, dashed, dotted), gids end
+    in ``/seed<s>``, each replicate gets its own mark, and the note under the panel lists N and
+    the ranks per replicate. No ``seed`` column, or one seed: solid lines only.
 
     Parameters
     ----------
@@ -170,6 +168,7 @@ def plot_harmonic_pruning(pruning_by_network: Mapping[str, pd.DataFrame],
     """
     frames = PRUNING.check_mapping(pruning_by_network, "pruning_by_network")
     check_fraction(threshold, "threshold")
+    threshold = float(threshold)
     rank_cols = {}
     for name, df in frames.items():
         rank_cols[name] = rank_columns(df)
@@ -179,51 +178,100 @@ def plot_harmonic_pruning(pruning_by_network: Mapping[str, pd.DataFrame],
     ensure_style()
     names = list(frames)
     n = len(names)
-    fig, axes = plt.subplots(
-        1, n, figsize=(n * PANEL_WIDTH, PANEL_WIDTH * 0.8), layout="constrained", squeeze=False
-    )
+    most = max(max(len(replicate_seeds(df)), 1) for df in frames.values())
+    height = PANEL_WIDTH * 0.85 + 0.13 * (most + 1) + (0.3 if n == 1 else 0.0)
+    fig, axes = plt.subplots(1, n, figsize=(n * PANEL_WIDTH, height), layout="constrained",
+                             squeeze=False)
     layers = sorted({int(c.split("_")[1]) for cols in rank_cols.values() for c in cols})
     colors = layer_colors(layers)
     any_drop = False
-    replicates = []
     for j, name in enumerate(names):
         ax, df = axes[0, j], frames[name]
+        twin = ax.twinx()
+        twin.spines["right"].set_visible(True)
+        twin.grid(False)
+        twin.set_ylim(0.0, 1.02)
+        twin.set_ylabel("test accuracy", color=ACCURACY_COLOR)
+        ax.set_xlabel("pruning iteration")
+        ax.set_ylabel("rank")
+        integer_ticks(ax, "x")
+        integer_ticks(ax, "y")
+        panel_label(ax, chr(ord("a") + j), name)
+        if _sorted_by_iteration(df).empty:
+            no_data(ax)
+            continue
+        twin.axhline(threshold, color="0.6", linestyle=(0, (1, 2)), linewidth=0.7,
+                     gid="threshold")
         seeds = replicate_seeds(df)
+        marks = []
         if len(seeds) > 1:
-            replicates.append(len(seeds))
-            first = df[df["seed"] == seeds[0]]
-            twin, drop = _draw_harmonic(ax, first, rank_cols[name], colors, float(threshold),
-                                        REPLICATE_LINEWIDTH, f"test_accuracy/seed{seeds[0]}")
-            for seed in seeds[1:]:
-                x, accuracy = _accuracy_curve(df[df["seed"] == seed])
-                twin.plot(x, accuracy, color=ACCURACY_COLOR, linestyle="-",
-                          linewidth=REPLICATE_LINEWIDTH, label="test accuracy",
-                          gid=f"test_accuracy/seed{seed}")
-            title = f"{name} (ranks: seed {seeds[0]})"
+            for i, seed in enumerate(seeds):
+                style = REPLICATE_LINESTYLES[i % len(REPLICATE_LINESTYLES)]
+                marks.append((seed, _draw_harmonic(ax, twin, df[df["seed"] == seed],
+                                                   rank_cols[name], colors, threshold, style,
+                                                   f"/seed{seed}")))
         else:
-            _, drop = _draw_harmonic(ax, df, rank_cols[name], colors, float(threshold))
-            title = name
-        any_drop = any_drop or drop is not None
-        panel_label(ax, chr(ord("a") + j), title)
+            marks.append((seeds[0] if seeds else None,
+                          _draw_harmonic(ax, twin, df, rank_cols[name], colors, threshold)))
+        ax.set_ylim(bottom=0)
+        any_drop = any_drop or any(mark is not None for _, mark in marks)
+        # under the x label, from the panel's left edge: never over a curve
+        ax.annotate(_drop_text(marks, threshold), xy=(0.0, 0.0),
+                    xycoords=(ax.transAxes, ax.xaxis.label), xytext=(0, -2),
+                    textcoords="offset points", ha="left", va="top", fontsize=MIN_FONT_SIZE,
+                    color="0.2", gid="permanent_drop_label", annotation_clip=False)
     handles = [Line2D([], [], color=colors[layer], linestyle="-", label=f"layer {layer}")
                for layer in layers]
-    if replicates:
-        seeds = (str(replicates[0]) if min(replicates) == max(replicates)
-                 else f"{min(replicates)}-{max(replicates)}")
-        handles.append(Line2D([], [], color=ACCURACY_COLOR, linestyle="-",
-                              linewidth=REPLICATE_LINEWIDTH,
-                              label=f"test accuracy, {seeds} seeds (right)"))
-    else:
-        handles.append(Line2D([], [], color=ACCURACY_COLOR, linestyle="-", linewidth=1.0,
-                              label="test accuracy (right)"))
+    handles.append(Line2D([], [], color=ACCURACY_COLOR, linestyle="-", linewidth=1.0,
+                          label="accuracy (right)"))
+    if most > 1:
+        handles += [Line2D([], [], color="0.4",
+                           linestyle=REPLICATE_LINESTYLES[i % len(REPLICATE_LINESTYLES)],
+                           label=f"replicate {i + 1}") for i in range(most)]
     if any_drop:
-        handles.append(Line2D([], [], color="0.35", linestyle="--", linewidth=0.8, marker="v",
+        handles.append(Line2D([], [], color="0.45", linestyle="-", linewidth=0.6, marker="v",
                               markersize=5, markerfacecolor=ACCURACY_COLOR,
                               markeredgecolor=ACCURACY_COLOR,
-                              label=f"last iteration before {threshold:.0%} for good"))
-    figure_legend(fig, handles, ncol=len(handles) if n >= 2 else 2)
+                              label=f"last iteration \u2265 {threshold:.0%}"))
+    figure_legend(fig, handles, ncol=len(handles) if n >= 2 else 3)
     fit_titles(fig)
     return fig
+
+
+def _replicate_band(curves, log_x: bool):
+    """Mean and min-max over replicates of accuracy-against-parameters curves.
+
+    Each replicate's curve (``(parameters, accuracy)``, any order) is sorted by parameters and
+    interpolated (linearly in log parameters when ``log_x``) at the union of every replicate's
+    parameter counts inside the range all replicates cover, so no line jumps between seeds.
+
+    Returns ``(x, mean, min, max)`` (empty arrays when the ranges do not overlap).
+    """
+    curves = [(np.asarray(x, float), np.asarray(y, float)) for x, y in curves]
+    curves = [(x[np.isfinite(x) & np.isfinite(y)], y[np.isfinite(x) & np.isfinite(y)])
+              for x, y in curves]
+    curves = [c for c in curves if c[0].size]
+    if not curves:
+        return (np.array([]),) * 4
+    lo = max(x.min() for x, _ in curves)
+    hi = min(x.max() for x, _ in curves)
+    grid = np.unique(np.concatenate([x for x, _ in curves]))
+    grid = grid[(grid >= lo) & (grid <= hi)]
+    if grid.size == 0:
+        return (np.array([]),) * 4
+    log = log_x and lo > 0
+
+    def at(x, y):
+        order = np.argsort(x, kind="stable")
+        xs, ys = x[order], y[order]
+        xs, first = np.unique(xs, return_index=True)  # one point per count: the first
+        ys = np.array([y_[0] for y_ in np.split(ys, first[1:])]) if xs.size > 1 else ys[:1]
+        if log:
+            return np.interp(np.log(grid), np.log(xs), ys)
+        return np.interp(grid, xs, ys)
+
+    values = np.vstack([at(x, y) for x, y in curves])
+    return grid, values.mean(axis=0), values.min(axis=0), values.max(axis=0)
 
 
 def plot_pruning_baselines(baselines_by_network: Mapping[str, pd.DataFrame],
@@ -235,6 +283,11 @@ def plot_pruning_baselines(baselines_by_network: Mapping[str, pd.DataFrame],
     (dashed, circles) and one-shot truncated SVD of every layer (dotted, squares), the latter two
     at harmonic pruning's parameter budgets. The x axis is logarithmic when ``log_x`` and every
     parameter count is positive.
+
+    A frame whose ``seed`` column holds several values (replicates) is drawn per method as the
+    mean over the seeds with a min-max band (gid ``band/method/<method>``), each seed's curve
+    interpolated at the parameter counts of all seeds (:func:`_replicate_band`): the seeds'
+    points are never joined into one zig-zag line.
 
     Parameters
     ----------
@@ -261,6 +314,7 @@ def plot_pruning_baselines(baselines_by_network: Mapping[str, pd.DataFrame],
         1, n, figsize=(n * PANEL_WIDTH, PANEL_WIDTH * 0.8), layout="constrained", squeeze=False
     )
     drawn: list[str] = []
+    replicated = 0
     for j, name in enumerate(names):
         ax, df = axes[0, j], frames[name].reset_index(drop=True)
         panel_label(ax, chr(ord("a") + j), name)
@@ -271,25 +325,45 @@ def plot_pruning_baselines(baselines_by_network: Mapping[str, pd.DataFrame],
         if df.empty or parameters.isna().all():
             no_data(ax)
             continue
+        seeds = replicate_seeds(df)
+        accuracy = pd.to_numeric(df["test_accuracy"], errors="coerce").to_numpy(dtype=float)
         for method in METHOD_LABELS:
             mask = ((df["method"].astype(str) == method) & parameters.notna()).to_numpy()
             if not mask.any():
                 continue
-            x = parameters.to_numpy(dtype=float)[mask]
-            y = pd.to_numeric(df["test_accuracy"], errors="coerce").to_numpy(dtype=float)[mask]
-            order = np.argsort(x, kind="stable")
             style = styles[method]
-            ax.plot(x[order], y[order], color=style["color"], linestyle=style["linestyle"],
-                    marker=style["marker"], markersize=3,
-                    linewidth=1.1 if method == "harmonic" else 1.0,
-                    label=METHOD_LABELS[method], gid=f"method/{method}")
+            line = {"color": style["color"], "linestyle": style["linestyle"],
+                    "linewidth": 1.1 if method == "harmonic" else 1.0,
+                    "label": METHOD_LABELS[method], "gid": f"method/{method}"}
+            if len(seeds) > 1:
+                curves = [(parameters.to_numpy(dtype=float)[mask & (df["seed"] == s).to_numpy()],
+                           accuracy[mask & (df["seed"] == s).to_numpy()]) for s in seeds]
+                x, mean, low, high = _replicate_band(curves, log_x)
+                if x.size == 0:
+                    continue
+                rgb = matplotlib.colors.to_rgb(style["color"])
+                ax.fill_between(x, low, high, facecolor=(*rgb, 0.12), edgecolor=(*rgb, 0.45),
+                                linewidth=0.5, linestyle=style["linestyle"],
+                                gid=f"band/method/{method}")
+                ax.plot(x, mean, **line)
+                replicated = max(replicated, len(seeds))
+            else:
+                x = parameters.to_numpy(dtype=float)[mask]
+                order = np.argsort(x, kind="stable")
+                ax.plot(x[order], accuracy[mask][order], marker=style["marker"], markersize=3,
+                        **line)
             if method not in drawn:
                 drawn.append(method)
         if log_x and (parameters.dropna() > 0).all():
             log_ticks(ax, parameters.dropna(), "x")
+    # markers only where the lines have them: single seeds (a mean over seeds has none)
     handles = [Line2D([], [], color=styles[m]["color"], linestyle=styles[m]["linestyle"],
-                      marker=styles[m]["marker"], markersize=3, label=METHOD_LABELS[m])
+                      marker=None if replicated else styles[m]["marker"], markersize=3,
+                      label=METHOD_LABELS[m])
                for m in METHOD_LABELS if m in drawn]
-    figure_legend(fig, handles)
+    if replicated:
+        handles.append(Patch(facecolor="0.2", alpha=0.25, linewidth=0,
+                             label=f"mean over {replicated} seeds, band: min-max"))
+    figure_legend(fig, handles, ncol=2 if n == 1 else None)
     fit_titles(fig)
     return fig

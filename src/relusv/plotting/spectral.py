@@ -23,11 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import NullFormatter
 
 from relusv._validation import as_finite_array, check_positive_int
 from relusv.plotting.style import (
@@ -80,8 +82,16 @@ def _replicate_handles(frames) -> list:
     if not counts:
         return []
     n = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
-    return [Patch(facecolor="0.2", alpha=0.2, linewidth=0,
+    return [Patch(facecolor="0.2", alpha=0.25, linewidth=0,
                   label=f"mean over {n} seeds, band: min-max")]
+
+
+def _stderr_handles(frames) -> list:
+    """The legend entry of the standard-error bands of single-seed widths (none without)."""
+    if any(not df.empty and not _replicated(df) for df in frames):
+        return [Patch(facecolor="0.2", alpha=0.25, linewidth=0,
+                      label="band: \u00b11 standard error over Gaussian draws")]
+    return []
 
 
 #: Extra figure height (inches) for the legend's replicate entry, which may take a row of its own.
@@ -89,8 +99,23 @@ _REPLICATE_LEGEND_ROOM = 0.3
 
 
 def _legend_room(frames) -> float:
-    """Inches to add to a figure's height for its replicate legend entry (0 without one)."""
-    return _REPLICATE_LEGEND_ROOM if _replicate_handles(frames) else 0.0
+    """Inches to add to a figure's height for its band legend entries (0 without one)."""
+    return _REPLICATE_LEGEND_ROOM if _replicate_handles(frames) or _stderr_handles(
+        [df for df in frames if "epoch" in df.columns]) else 0.0
+
+
+#: Opacity of every band's fill (min-max over seeds, or +-1 standard error): light enough that
+#: the bands of six curves in one panel do not merge into a wash; a thin edge in the curve's
+#: colour and line style (opacity :data:`BAND_EDGE_ALPHA`) shows where each band ends.
+BAND_ALPHA = 0.10
+BAND_EDGE_ALPHA = 0.45
+
+
+def _band_style(color, linestyle) -> dict:
+    """``fill_between`` arguments of a band: a light fill and a thin edge of the curve's style."""
+    rgb = matplotlib.colors.to_rgb(color)
+    return {"facecolor": (*rgb, BAND_ALPHA), "edgecolor": (*rgb, BAND_EDGE_ALPHA),
+            "linewidth": 0.5, "linestyle": linestyle}
 
 
 def _draw_replicates(ax, df: pd.DataFrame, x: str, y: str, colors: dict, what: str,
@@ -106,8 +131,9 @@ def _draw_replicates(ax, df: pd.DataFrame, x: str, y: str, colors: dict, what: s
         xs = stats.index.to_numpy(dtype=float)
         color = colors[layer]
         ax.fill_between(xs, stats["min"].to_numpy(dtype=float),
-                        stats["max"].to_numpy(dtype=float), color=color, alpha=0.2,
-                        linewidth=0, gid=f"band/{what}/layer{layer}/{subset}")
+                        stats["max"].to_numpy(dtype=float),
+                        gid=f"band/{what}/layer{layer}/{subset}",
+                        **_band_style(color, SUBSET_LINESTYLES[subset]))
         ax.plot(xs, stats["mean"].to_numpy(dtype=float), color=color,
                 linestyle=SUBSET_LINESTYLES[subset], label=f"layer {layer}, {subset}",
                 gid=f"{what}/layer{layer}/{subset}", **line)
@@ -129,7 +155,34 @@ def _draw_bounds(ax, df: pd.DataFrame, colors: dict) -> None:
             ax.plot(group["k"].to_numpy(), group["bound"].to_numpy(dtype=float),
                     color=colors[layer], linestyle=SUBSET_LINESTYLES[subset],
                     label=f"layer {layer}, {subset}", gid=f"bound/layer{layer}/{subset}")
-    _rank_axes(ax, r"bound on $s_k^X$")
+    _rank_axes(ax, r"bound on $s_k^X$ (symlog)")
+    _symlog_bounds(ax, df["bound"])
+
+
+#: The linear part of Figure 3's symlog axis spans at least this fraction of the largest bound.
+BOUND_FLOOR = 1e-3
+
+
+def _symlog_bounds(ax, values) -> None:
+    """A symmetric-log y axis from 0 for bounds that reach exact zeros.
+
+    The bounds span decades (``k = 0`` is far above the tail) and are exactly 0 past the data's
+    rank, so a log axis cannot show them. Symlog is logarithmic above ``linthresh`` and linear
+    below it, down to 0 at the bottom: ``linthresh`` is the power of ten at or below the smallest
+    positive bound, but at least :data:`BOUND_FLOOR` of the largest (values under that sit in
+    the linear strip above 0).
+    """
+    v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+    v = v[np.isfinite(v)]
+    top = float(v.max()) if v.size else 0.0
+    if top <= 0:
+        return
+    positive = v[v > 1e-9 * top]
+    floor = max(float(positive.min()), BOUND_FLOOR * top)
+    linthresh = 10.0 ** np.floor(np.log10(floor))
+    ax.set_yscale("symlog", linthresh=linthresh, linscale=0.6)
+    ax.set_ylim(0.0, top * 1.4)
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def _draw_linear(ax, df: pd.DataFrame, colors: dict) -> None:
@@ -168,12 +221,18 @@ def _draw_linear_replicates(ax, df: pd.DataFrame, colors: dict) -> None:
         k = stats.index.to_numpy()
         color = colors[int(layer)]
         ax.fill_between(k, stats["min"].to_numpy(dtype=float), stats["max"].to_numpy(dtype=float),
-                        color=color, alpha=0.2, linewidth=0, gid=f"band/sigma/layer{int(layer)}")
+                        gid=f"band/sigma/layer{int(layer)}", **_band_style(color, "-"))
         ax.plot(k, stats["mean"].to_numpy(dtype=float), color=color, linestyle="-",
                 label=f"layer {int(layer)}", gid=f"sigma/layer{int(layer)}")
 
 
-def _draw_widths(ax, df: pd.DataFrame, colors: dict) -> None:
+def _few_epochs(frames) -> bool:
+    """Whether the widths figures mark every checkpoint: at most 12 epochs in every frame (one
+    rule for all panels of a figure, so that each panel has markers or none does)."""
+    return all(df.empty or df["epoch"].nunique() <= 12 for df in frames)
+
+
+def _draw_widths(ax, df: pd.DataFrame, colors: dict, few: bool | None = None) -> None:
     """GMW against epoch with bands: colour = layer, line style = subset.
 
     One replicate: the width with a band of +-1 standard error of its Gaussian-draw estimate
@@ -183,7 +242,8 @@ def _draw_widths(ax, df: pd.DataFrame, colors: dict) -> None:
     if df.empty:
         no_data(ax)
         return
-    few = df["epoch"].nunique() <= 12
+    if few is None:
+        few = _few_epochs([df])
     if _replicated(df):
         _draw_replicates(ax, df, "epoch", "width", colors, "width",
                          marker="o" if few else None, markersize=2.5)
@@ -193,7 +253,8 @@ def _draw_widths(ax, df: pd.DataFrame, colors: dict) -> None:
             y = group["width"].to_numpy(dtype=float)
             se = group["stderr"].fillna(0.0).to_numpy(dtype=float)
             color = colors[layer]
-            ax.fill_between(x, y - se, y + se, color=color, alpha=0.2, linewidth=0)
+            ax.fill_between(x, y - se, y + se, gid=f"stderr/width/layer{layer}/{subset}",
+                            **_band_style(color, SUBSET_LINESTYLES[subset]))
             ax.plot(
                 x,
                 y,
@@ -313,12 +374,13 @@ def plot_random_layers(df: pd.DataFrame, ncols: int = 2):
     """Figure 2: linear singular values vs ReLU singular value bounds of random layers.
 
     One panel per shape (in the order the shapes first appear in ``df``), three curves each:
-    ``sigma_k(W)`` (grey, dotted, circles), the paper's bound (``bound_sample``: the worst error
-    over the optimisation sample; light, dashed) and the refined bound (``bound_refined``: the
-    worst error found on the sphere, capped by ``sigma_k``; the main curve, solid, squares). The
-    first random layer of each shape (smallest ``layer`` index) is drawn in full; further layers
-    of the same shape, if any, are drawn faint behind it in the same styles, to show the spread
-    over draws.
+    ``sigma_k(W)`` (grey, dotted, open circles, on top so that the bounds show through where
+    they reach it), the paper's bound (``bound_sample``: the worst error over the optimisation
+    sample; orange, dashed, crosses) and the refined bound (``bound_refined``: the worst error
+    found on the sphere, capped by ``sigma_k``; the main curve, solid, small squares). The first
+    random layer of each shape (smallest ``layer`` index) is drawn in full; further layers of
+    the same shape, if any, are drawn faint behind it in the same styles, to show the spread
+    over draws, and the legend says so.
 
     Parameters
     ----------
@@ -348,6 +410,7 @@ def plot_random_layers(df: pd.DataFrame, ncols: int = 2):
         squeeze=False,
     )
     styles = _random_layer_styles()
+    faint = False
     for index, ax in enumerate(axes.ravel()):
         if index >= len(shapes):
             ax.set_visible(False)
@@ -355,49 +418,65 @@ def plot_random_layers(df: pd.DataFrame, ncols: int = 2):
         shape = shapes[index]
         sub = df[df["shape"].astype(str) == shape]
         layers = sorted(sub["layer"].unique())
+        faint = faint or len(layers) > 1
         for layer in layers[::-1]:  # the first layer last, so on top
             group = sub[sub["layer"] == layer].sort_values("k")
             first = layer == layers[0]
             k = group["k"].to_numpy()
             for column, style in styles.items():
+                marker = style["marker"] if first else None
                 ax.plot(k, group[column].to_numpy(dtype=float), color=style["color"],
                         linestyle=style["linestyle"], linewidth=style["linewidth"],
-                        marker=style["marker"] if first else None, markersize=3,
-                        alpha=style["alpha"] if first else 0.18,
+                        marker=marker, markersize=style["markersize"],
+                        markerfacecolor=style["markerfacecolor"],
+                        markeredgewidth=0.9, alpha=style["alpha"] if first else FAINT_ALPHA,
+                        zorder=style["zorder"] - (0 if first else 1),
                         gid=f"{style['gid']}/{shape}/layer{int(layer)}")
         integer_ticks(ax)
         ax.set_ylim(bottom=0)
         ax.set_xlabel("index $k$")
-        ax.set_ylabel("value")
+        ax.set_ylabel(r"$\sigma_k$ and bounds on $s_k$")
         extra = f", {len(layers)} draws" if len(layers) > 1 else ""
         panel_label(ax, chr(ord("a") + index), f"$W$: {shape}{extra}")
     handles = [
         Line2D([], [], color=style["color"], linestyle=style["linestyle"],
-               linewidth=style["linewidth"], marker=style["marker"], markersize=3,
-               alpha=style["alpha"], label=style["label"])
+               linewidth=style["linewidth"], marker=style["marker"],
+               markersize=style["markersize"], markerfacecolor=style["markerfacecolor"],
+               markeredgewidth=0.9, alpha=style["alpha"], label=style["label"])
         for style in styles.values()
     ]
+    if faint:
+        handles.append(Line2D([], [], color="0.2", linestyle="-", linewidth=1.4,
+                              alpha=FAINT_ALPHA + 0.1,
+                              label="faint: further random draws of the same shape"))
     figure_legend(fig, handles)
     fit_titles(fig)
     return fig
 
 
-#: The curves of Figure 2, in drawing order (the main curve last, on top).
+#: The curves of Figure 2, in legend order.
 _RANDOM_LAYER_CURVES = ("singular_value", "bound_sample", "bound_refined")
+#: Opacity of the further draws of a shape in Figure 2.
+FAINT_ALPHA = 0.18
 
 
 def _random_layer_styles() -> dict[str, dict]:
-    """Style of each curve of Figure 2 by column: sigma grey dotted, the paper's bound light
-    dashed, the refined bound solid (the main curve)."""
-    main = palette_colors()[0]
+    """Style of each curve of Figure 2 by column: sigma grey dotted with open circles on top
+    (so the bounds show through where they reach sigma), the paper's bound orange dashed with
+    crosses over the refined bound, blue solid with small filled squares (the main curve).
+    Where the three coincide (small layers, the bounds at sigma), every marker stays visible."""
+    main, second = palette_colors()[0], palette_colors()[1]
     return {
-        "singular_value": {"color": "0.35", "linestyle": ":", "linewidth": 1.1, "marker": "o",
-                           "alpha": 1.0, "gid": "sigma", "label": r"$\sigma_k$ (linear)"},
-        "bound_sample": {"color": main, "linestyle": "--", "linewidth": 1.0, "marker": None,
-                         "alpha": 0.5, "gid": "bound_sample",
+        "singular_value": {"color": "0.3", "linestyle": ":", "linewidth": 1.1, "marker": "o",
+                           "markersize": 6, "markerfacecolor": "none", "alpha": 1.0,
+                           "zorder": 2.6, "gid": "sigma", "label": r"$\sigma_k$ (linear)"},
+        "bound_sample": {"color": second, "linestyle": "--", "linewidth": 1.0, "marker": "x",
+                         "markersize": 5, "markerfacecolor": second, "alpha": 0.85,
+                         "zorder": 2.4, "gid": "bound_sample",
                          "label": "paper's bound (worst on the sample)"},
         "bound_refined": {"color": main, "linestyle": "-", "linewidth": 1.4, "marker": "s",
-                          "alpha": 1.0, "gid": "bound_refined",
+                          "markersize": 2.5, "markerfacecolor": main, "alpha": 1.0,
+                          "zorder": 2.2, "gid": "bound_refined",
                           "label": "refined bound (worst found on the sphere)"},
     }
 
@@ -486,11 +565,12 @@ def plot_gaussian_mean_width(widths_by_network: Mapping[str, pd.DataFrame]):
         layout="constrained", squeeze=False
     )
     colors = layer_colors(all_layers(frames.values()))
+    few = _few_epochs(frames.values())
     for j, name in enumerate(names):
-        _draw_widths(axes[0, j], frames[name], colors)
+        _draw_widths(axes[0, j], frames[name], colors, few)
         panel_label(axes[0, j], chr(ord("a") + j), name)
     figure_legend(fig, legend_handles(colors, all_subsets(frames.values()))
-                  + _replicate_handles(frames.values()))
+                  + _stderr_handles(frames.values()) + _replicate_handles(frames.values()))
     fit_titles(fig)
     return fig
 
@@ -531,7 +611,7 @@ def plot_appendix(network: str, bounds_df: pd.DataFrame, widths_df: pd.DataFrame
     _draw_widths(axes[2], widths_df, colors)
     panel_label(axes[2], "c", "Gaussian mean width")
     figure_legend(fig, legend_handles(colors, all_subsets([bounds_df, widths_df]))
-                  + _replicate_handles([bounds_df, widths_df]))
+                  + _stderr_handles([widths_df]) + _replicate_handles([bounds_df, widths_df]))
     fig.suptitle(str(network))
     fit_titles(fig)
     return fig

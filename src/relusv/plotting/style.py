@@ -281,23 +281,27 @@ def figure_legend(fig, handles, ncol=None) -> None:
     """One legend for the whole figure, below its panels (none if ``handles`` is empty).
 
     It takes ``ncol`` columns (all entries in one row if None), fewer if that row would be wider
-    than the figure: the legend always fits the canvas, whatever the number of panels.
+    than the figure: the legend always fits the canvas, whatever the number of panels. Before
+    giving up a column it tries shorter handles and narrower column spacing, so a narrow
+    (one-panel) figure keeps a compact legend of few rows.
     """
     if not handles:
         return
     renderer = fig.canvas.get_renderer()
     ncol = min(ncol or len(handles), len(handles))
     while True:
-        legend = fig.legend(
-            handles=handles,
-            loc="outside lower center",
-            ncol=ncol,
-            handlelength=2.4,
-            columnspacing=1.2,
-        )
-        if ncol == 1 or legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width:
-            return
-        legend.remove()
+        for handlelength, columnspacing in ((2.4, 1.2), (1.6, 0.7)):
+            legend = fig.legend(
+                handles=handles,
+                loc="outside lower center",
+                ncol=ncol,
+                handlelength=handlelength,
+                columnspacing=columnspacing,
+                handletextpad=0.5,
+            )
+            if ncol == 1 or legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width:
+                return
+            legend.remove()
         ncol -= 1
 
 
@@ -331,6 +335,8 @@ def fit_titles(fig) -> None:
     """Wrap every panel title of ``fig`` that is wider than its panel onto more lines.
 
     Call it last, once the figure is drawn in full: it lays the figure out once to measure.
+    A title is wrapped once it is wider than 93 % of its panel: text extents differ slightly
+    with the resolution a figure is saved at, and the margin keeps titles on the canvas at any.
     """
     fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
@@ -339,7 +345,7 @@ def fit_titles(fig) -> None:
             continue
         for title in (ax.title, ax._left_title, ax._right_title):
             text = title.get_text()
-            available = ax.bbox.width
+            available = 0.93 * ax.bbox.width
             if not text or title.get_window_extent(renderer).width <= available:
                 continue
             words = text.split(" ")
