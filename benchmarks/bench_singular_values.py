@@ -262,8 +262,8 @@ def bench_early_stopping(name, W, b, X, *, steps: int | None, tolerance: float, 
 
 def _rank_costs(shape, da: int, n_points: int, ranks) -> np.ndarray:
     """The optimiser's estimated cost of one Adam step of each rank (its bucket's method and
-    size, :func:`relusv._bounds_optimiser._bucket_plan`)."""
-    from relusv._bounds_optimiser import _bucket_plan, _step_cost
+    size, :func:`relusv._bounds_plan._bucket_plan`)."""
+    from relusv._bounds_plan import _bucket_plan, _step_cost
 
     m, n = shape
     per_rank = {0: _step_cost("factored", 1, m, da, n_points)}

@@ -8,7 +8,7 @@ from functools import partial
 import numpy as np
 import pytest
 
-from relusv import _bounds_optimiser
+from relusv import _bounds_optimiser, _bounds_progress
 from relusv import singular_values as sv
 
 # Early stopping is pinned and replayed on the paper's procedure (one start per rank); racing of
@@ -169,7 +169,7 @@ def test_bad_early_stopping_arguments_raise_before_any_work(kwargs, match, monke
 def test_progress_is_logged(monkeypatch, caplog):
     """Every finished task is reported once the interval has passed (0 here), and the call
     closes with a summary of the steps taken."""
-    monkeypatch.setattr(_bounds_optimiser, "_LOG_INTERVAL", 0.0)
+    monkeypatch.setattr(_bounds_progress, "LOG_INTERVAL", 0.0)
     W, X, b = _problem(seed=6, m=20, n=20)
     with caplog.at_level(logging.INFO, logger="relusv._bounds_optimiser"):
         result = relu_singular_value_bounds(W, X, b, steps=60, n_threads=1, **EARLY)

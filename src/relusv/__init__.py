@@ -5,7 +5,9 @@ Modules by concept of the paper:
 
 - :mod:`relusv.singular_values`: linear singular values, sphere samples and numerical upper
   bounds on (data-dependent, affine) ReLU singular values (sections II, III); the batched
-  optimisation behind them is :mod:`relusv._bounds_optimiser`, the exact rank 0
+  optimisation behind them is :mod:`relusv._bounds_optimiser` (its bucket plan, data-aware
+  start and progress log in :mod:`relusv._bounds_plan`, :mod:`relusv._bounds_starts`,
+  :mod:`relusv._bounds_progress`), the exact rank 0
   :mod:`relusv.enclosing_ball` (the smallest enclosing ball, certified);
   :mod:`relusv.sphere_bounds`: the paper's sample bounds and refined bounds on the unit sphere
   (Figure 2).

@@ -48,16 +48,15 @@ of a :class:`relusv.singular_values.ReluSingularValueBounds`. How the computatio
   only, so a stopped rank's result is exactly that of a fixed-step run of as many steps, and
   results stay independent of the other ranks and of ``n_threads``. Without early stopping the
   loop is the fixed-step one, step for step.
-- Progress goes to this module's logger (INFO) at most every ``_LOG_INTERVAL`` seconds while a
-  call runs: ranks done, steps taken, best max-errors and an estimate of the time left.
+- Progress goes to this module's logger (INFO) at most every
+  ``relusv._bounds_progress.LOG_INTERVAL`` seconds while a call runs: ranks done, steps
+  taken, best max-errors and an estimate of the time left.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -67,6 +66,9 @@ try:  # optional: pins BLAS to one thread per worker (installed with scikit-lear
 except ImportError:  # pragma: no cover - depends on the environment
     threadpool_limits = None
 
+from relusv._bounds_plan import _bucket_plan, _task_cost
+from relusv._bounds_progress import Progress
+from relusv._bounds_starts import DataAwareStart, numerical_rank
 from relusv.enclosing_ball import smallest_enclosing_ball
 
 log = logging.getLogger(__name__)
@@ -81,32 +83,12 @@ _BETA1 = 0.9
 _BETA2 = 0.999
 _EPSILON = 1e-8
 
-# Consecutive bucket sizes grow by at most this factor, so that padding a rank k to its bucket's
-# size R wastes at most ~30 % (on average ~13 %) of that rank's work.
-_BUCKET_GROWTH = 1.3
-
-# The products with an N x ra operand (the factored method's) reach about this much less
-# throughput than the N m da products of the dense method; used only to choose the method.
-_SKINNY_COST = 1.15
-
 # At most this many float32 entries in one stack of pre-activations (K, m, N): 2 MiB. Larger
 # buckets are split into chunks of fewer ranks (which changes nothing but the memory and the
 # speed): chunks whose pre-activations stay in the L2/L3 caches run ~10 % faster than stacks of
 # 20 ranks (measured on a 100x100 layer over 1000 points, 2 workers on 2 cores); chunks of one
 # rank lose part of that again to the Python overhead per step.
 _MAX_STACK_ENTRIES = 2**19
-
-# Seconds between two progress messages of one call (a call shorter than this logs nothing).
-_LOG_INTERVAL = 30.0
-
-
-def _numerical_rank(singular_values: np.ndarray, shape: tuple[int, int]) -> int:
-    """Rank with numpy's default tolerance ``sigma_max * max(shape) * eps``."""
-    if singular_values.size == 0 or singular_values[0] == 0.0:
-        return 0
-    tolerance = singular_values[0] * max(shape) * np.finfo(np.float64).eps
-    return int(np.count_nonzero(singular_values > tolerance))
-
 
 def _max_error(features: np.ndarray, U: np.ndarray, c, targets: np.ndarray) -> float:
     """``max_i ||relu(U features_i + c) - targets_i||`` in float64.
@@ -120,48 +102,6 @@ def _max_error(features: np.ndarray, U: np.ndarray, c, targets: np.ndarray) -> f
     np.maximum(Z, 0.0, out=Z)
     Z -= targets
     return math.sqrt(float(np.max(np.einsum("nm,nm->n", Z, Z))))
-
-
-def _step_cost(method: str, ra: int, m: int, da: int, n_points: int) -> float:
-    """Estimated cost (flops, weighted) of the matrix products of one Adam step of one rank padded
-    to ``ra`` columns of ``U``.
-
-    ``"factored"``: ``Z = U (V A^T)`` and the gradients through ``V A^T`` (products with an
-    ``N x ra`` operand); ``"dense"``: ``Z = (U V) A^T`` and ``dLoss/dL = dZ A`` (two products of
-    ``N m da`` multiply-adds); ``"mixed"``: the factored forward pass with the dense backward
-    pass. The flops of the products with an ``N x ra`` operand count ``_SKINNY_COST`` times, as
-    they run that much slower than the others (measured with OpenBLAS, one thread).
-    """
-    forward_factored = _SKINNY_COST * 2 * n_points * ra * (da + m)
-    forward_dense = 2 * n_points * m * da + 2 * m * da * ra
-    backward_factored = _SKINNY_COST * 2 * n_points * ra * (2 * m + da)
-    backward_dense = 2 * n_points * m * da + 4 * m * da * ra
-    if method == "factored":
-        return forward_factored + backward_factored
-    if method == "mixed":
-        return forward_factored + backward_dense
-    return forward_dense + backward_dense
-
-
-_METHODS = ("factored", "mixed", "dense")
-
-
-def _bucket_plan(max_rank: int, m: int, da: int, n_points: int) -> list[tuple[int, int, str]]:
-    """Buckets ``(lo, hi, method)`` covering ranks ``1 .. max_rank``; a bucket pads to ``hi``.
-
-    The plan depends only on the problem's sizes. ``method`` (see :func:`_step_cost`) is the one
-    of ``"factored"``, ``"mixed"`` and ``"dense"`` with the smallest estimated cost per Adam
-    step at ``hi`` (:func:`_step_cost`; the first of them on a tie).
-    """
-    plan = []
-    lo = 1
-    while lo <= max_rank:
-        hi = min(max_rank, max(lo, math.floor(lo * _BUCKET_GROWTH)))
-        ra = hi + 1  # one more column for the bias (an upper estimate without one)
-        costs = [_step_cost(method, ra, m, da, n_points) for method in _METHODS]
-        plan.append((lo, hi, _METHODS[costs.index(min(costs))]))
-        lo = hi + 1
-    return plan
 
 
 def compute_bounds(
@@ -218,7 +158,7 @@ def _compute_bounds_unpinned(
     tight = method == "tight"
 
     U_w, sigma, Vt_w = np.linalg.svd(W, full_matrices=False)
-    rank_w = _numerical_rank(sigma, W.shape)
+    rank_w = numerical_rank(sigma, W.shape)
     bias = b if has_bias else None
     pre = X @ W.T
     if has_bias:
@@ -252,7 +192,7 @@ def _compute_bounds_unpinned(
 
     # The data-aware start (tight only): L_k = Q_k Q_k^T W, c_k = b + (W - L_k) mu, the rank-k
     # PCA reconstruction of the pre-activations; exact from k = rank of the pre-activations.
-    data_start = _DataAwareStart(W, X, b, free_bias) if tight else None
+    data_start = DataAwareStart(W, X, b, free_bias) if tight else None
     exact_rank = data_start.rank if tight else rank_w
     if tight:
         for k in rank_list:
@@ -275,7 +215,7 @@ def _compute_bounds_unpinned(
 
     # Principal axes of the data: X = A P^T with P (n, d) orthonormal.
     _, s_x, Vt_x = np.linalg.svd(X, full_matrices=False)
-    d = _numerical_rank(s_x, X.shape)
+    d = numerical_rank(s_x, X.shape)
     P = Vt_x[:d].T if drop_null_directions else Vt_x.T
     if not drop_null_directions and P.shape[1] < n:  # N < n: complete the basis
         P = np.linalg.svd(X, full_matrices=True)[2].T
@@ -351,7 +291,7 @@ def _compute_bounds_unpinned(
                 )
                 tasks.append((slices, hi, bucket_method, (*start, _partners(slices))))
         norm = 1.0 / n_points
-        progress = _Progress(tasks, steps=steps, n_points=n_points, m=m, da=da, scale=s_out,
+        progress = Progress(tasks, steps=steps, n_points=n_points, m=m, da=da, scale=s_out,
                              shape=W.shape)
         results = _run_tasks(tasks, A, T32, steps=steps, norm=norm, n_threads=n_threads,
                              tolerance=tolerance, patience=patience,
@@ -410,37 +350,6 @@ def _compute_bounds_unpinned(
         exact_rank=exact_rank,
         factors=tuple(factors[k] for k in rank_list),
     )
-
-
-class _DataAwareStart:
-    """The rank-``k`` PCA reconstruction of a layer's pre-activations over ``X``, as nested
-    factors: ``L_k = Q[:, :k] V[:k]`` with ``V = Q^T W`` and bias :meth:`bias` ``(k)``.
-
-    ``Q: (m, r)`` holds the left singular vectors of the pre-activations ``W x (+ b)`` over
-    ``X`` (centred by their mean with a free bias, uncentred otherwise) with non-zero singular
-    values, ``r = rank``: for ``k >= r`` the map reproduces ``W x + b`` on ``X`` exactly.
-    """
-
-    def __init__(self, W: np.ndarray, X: np.ndarray, b: np.ndarray | None, free_bias: bool):
-        pre = X @ W.T  # (N, m), without the bias: centring removes it anyway
-        self._b = b
-        self._shift = None
-        if free_bias:
-            mean = pre.mean(axis=0)
-            pre = pre - mean
-            self._shift = mean  # W mu: c_k = b + W mu - Q_k Q_k^T W mu
-        _, s_pre, Vt_pre = np.linalg.svd(pre, full_matrices=False)
-        self.rank = _numerical_rank(s_pre, pre.shape)
-        self.Q = Vt_pre[: self.rank].T  # (m, r)
-        self.V = self.Q.T @ W  # (r, n)
-        self._projected_shift = None if self._shift is None else self.Q.T @ self._shift
-
-    def bias(self, k: int):
-        """The bias ``c_k`` of rank ``k`` (``b`` unless the bias is free; None without one)."""
-        if self._shift is None:
-            return self._b
-        k = min(k, self.rank)
-        return self._b + self._shift - self.Q[:, :k] @ self._projected_shift[:k]
 
 
 def _bucket_setup(
@@ -510,71 +419,8 @@ def _partners(slices: list) -> np.ndarray:
     return partner
 
 
-def _task_cost(task, n_points: int, m: int, da: int) -> float:
-    """Rough flops per Adam step of one task, to start the most expensive tasks first."""
-    ranks, R, method, _ = task
-    return len(ranks) * (_step_cost(method, R + 1, m, da, n_points) + 40 * m * n_points)
-
-
-class _Progress:
-    """Progress of one :func:`compute_bounds` call, logged at most every ``_LOG_INTERVAL`` s.
-
-    Work is counted in estimated flops (:func:`_task_cost`) at the cap of ``steps`` steps; the
-    time left is the elapsed time times the capped work not yet finished over that finished,
-    which assumes that the remaining ranks stop as early as the finished ones on average (tasks
-    start most expensive first, so early estimates lean high). ``task_done`` is called from the
-    worker threads. ``scale`` turns the normalised float32 errors back into output units.
-    """
-
-    def __init__(self, tasks, *, steps: int, n_points: int, m: int, da: int, scale: float,
-                 shape: tuple[int, int]):
-        self._ranks = [[k for k, _ in task[0]] for task in tasks]
-        self._cost = [_task_cost(task, n_points, m, da) for task in tasks]
-        self._total = sum(self._cost)
-        self._what = f"{shape[0]}x{shape[1]} layer over {n_points} points"
-        self._steps = steps
-        self._scale = scale
-        self._lock = threading.Lock()
-        self._start = self._last = time.monotonic()
-        self._finished_cost = 0.0
-        self._finished = []  # (ranks, steps_taken, best_err) per finished task
-        self._reported = 0  # tasks in _finished already reported
-
-    def task_done(self, index: int, steps_taken: np.ndarray, best_err: np.ndarray) -> None:
-        with self._lock:
-            self._finished_cost += self._cost[index]
-            self._finished.append((self._ranks[index], steps_taken, best_err))
-            now = time.monotonic()
-            if now - self._last < _LOG_INTERVAL or len(self._finished) == len(self._ranks):
-                return
-            self._last = now
-            recent = self._finished[self._reported :]
-            self._reported = len(self._finished)
-            elapsed = now - self._start
-            left = elapsed * (self._total - self._finished_cost) / self._finished_cost
-            ranks = [k for task in recent for k in task[0]]
-            taken = np.concatenate([task[1] for task in recent])
-            errors = np.sqrt(np.concatenate([task[2] for task in recent])) * self._scale
-            log.info(
-                "%s: %d of %d ranks done (%.0f %% of the work at %d steps); since the last "
-                "report ranks %d-%d: %d-%d steps, best max-error %.4g-%.4g; %.0f s elapsed, "
-                "about %.0f s left", self._what, sum(len(task[0]) for task in self._finished),
-                sum(map(len, self._ranks)), 100 * self._finished_cost / self._total,
-                self._steps, min(ranks), max(ranks), taken.min(), taken.max(), errors.min(),
-                errors.max(), elapsed, left)
-
-    def finish(self) -> None:
-        """A closing message (INFO for a call that reported progress, DEBUG otherwise)."""
-        taken = np.concatenate([task[1] for task in self._finished])
-        elapsed = time.monotonic() - self._start
-        log.log(logging.INFO if elapsed >= _LOG_INTERVAL else logging.DEBUG,
-                "%s: %d ranks optimised in %.0f s, %.0f Adam steps per rank on average "
-                "(%d-%d, cap %d)", self._what, len(taken), elapsed, taken.mean(), taken.min(),
-                taken.max(), self._steps)
-
-
 def _run_tasks(tasks, A, T, *, steps: int, norm: float, n_threads: int, tolerance: float,
-               patience: int | None, race_margin: float, race_after: int, progress: _Progress,
+               patience: int | None, race_margin: float, race_after: int, progress: Progress,
                trace: list | None = None) -> list:
     """:func:`_optimise_bucket` on every task, on up to ``n_threads`` threads; results in order.
 

@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from relusv._bounds_optimiser import _numerical_rank, threadpool_limits
+from relusv._bounds_optimiser import threadpool_limits
+from relusv._bounds_starts import numerical_rank
 from relusv._validation import (
     as_finite_array,
     check_optional_int,
@@ -298,7 +299,7 @@ def _sphere_bounds(W, rank_list, *, n_points, rng, steps, learning_rate, toleran
     ranks_arr = np.array(rank_list, dtype=np.int64)
     K = len(rank_list)
     sigma_k = np.concatenate([sigma, [0.0]])[ranks_arr]
-    rank_w = _numerical_rank(sigma, W.shape)
+    rank_w = numerical_rank(sigma, W.shape)
     active = np.flatnonzero(ranks_arr < rank_w)  # positions with work; the others: bound 0
 
     def refine(L, X):  # a fresh held-out sample, then the ascent; see _refine
