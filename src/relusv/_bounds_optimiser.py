@@ -195,11 +195,12 @@ def _compute_bounds_unpinned(
     data_start = DataAwareStart(W, X, b, free_bias) if tight else None
     exact_rank = data_start.rank if tight else rank_w
     if tight:
+        data_features = X @ data_start.V.T  # (N, r): Q^T W x, sliced per rank like the SVD's
         for k in rank_list:
             j = min(k, data_start.rank)
             Q_j = data_start.Q[:, :j]
             c = data_start.bias(j)
-            data_bounds_k = _max_error(X @ data_start.V[:j].T, Q_j, c, targets)
+            data_bounds_k = _max_error(data_features[:, :j], Q_j, c, targets)
             if k >= data_start.rank:
                 lower[k] = 0.0
             if data_bounds_k < raw[k]:
