@@ -2,7 +2,7 @@
 
 - :mod:`relusv.claims.spectral`: C1-C5, the ReLU singular value bounds of random layers and of
   trained networks, and Gaussian mean widths (Figures 2-4, Appendix A):
-  :func:`evaluate_claims`;
+  :func:`evaluate_claims` (C1, Figure 2's random layers, in :mod:`relusv.claims.random_layers`);
 - :mod:`relusv.claims.pruning`: C6-C8, harmonic pruning, double-layer parameter counts and small
   networks trained from scratch (section V): :func:`evaluate_pruning_claims`;
 - :mod:`relusv.claims.report`: :func:`merge_claims`, :func:`claims_markdown`,
