@@ -20,7 +20,9 @@ with rule_run(snakemake) as log:
         wildcards.network, weights, {wildcards.subset: subsets[f"x_{wildcards.subset}"]},
         steps=params.steps, learning_rate=params.learning_rate,
         approximant_bias=params.approximant_bias, method=params.method,
-        race_margin=params.race_margin, race_after=params.race_after, tolerance=params.tolerance,
+        tight_steps=params.tight_steps, error_power=params.error_power,
+        choose_start_at=params.choose_start_at, row_space=params.row_space,
+        paper_reference=params.paper_reference, tolerance=params.tolerance,
         patience=params.patience, rank_part=params.rank_part, n_threads=snakemake.threads,
         layers=None if wildcards.layer == ALL_LAYERS else [int(wildcards.layer)])
     write_csv(snakemake.output.bounds, with_seed(frame, wildcards.seed))

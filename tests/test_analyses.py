@@ -173,7 +173,8 @@ def test_network_bounds_passes_early_stopping_on(monkeypatch):
     monkeypatch.setattr(analyses, "relu_singular_value_bounds", spy)
     for tolerance in ({}, {"tolerance": 0}):
         network_bounds("net", weights, {"correct": subsets["correct"]}, layers=[1], steps=30,
-                       learning_rate=0.1, approximant_bias="free", **tolerance)
+                       tight_steps=30, choose_start_at=30, learning_rate=0.1,
+                       approximant_bias="free", **tolerance)
     (tolerance, patience, _), (zero, _, fixed) = calls
     assert (tolerance, patience) == (EARLY_STOPPING_TOLERANCE, EARLY_STOPPING_PATIENCE)
     assert zero == 0 and np.all(fixed <= 2 * 30)  # two starts of 30 steps at most

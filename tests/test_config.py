@@ -41,7 +41,9 @@ def test_defaults_are_filled_in():
                                      "b": {"dataset": "iris", "widths": [4]}},
                         "figure_networks": ["a", "b"]})
     assert config["bounds"] == {"steps": 500, "learning_rate": 0.1, "approximant_bias": "free",
-                                "method": "tight", "race_margin": 0, "race_after": 100,
+                                "method": "tight", "tight_steps": 200, "error_power": 3,
+                                "choose_start_at": 25, "row_space": True,
+                                "paper_reference": False,
                                 "tolerance": 1e-4, "patience": 75, "ranks_per_job": 50}
     assert config["networks"]["a"]["epochs"] == 20
     assert config["widths"]["split_at"] == "final"
@@ -97,8 +99,10 @@ BAD_CONFIGS = [
     ("approximant bias", _set(["bounds", "approximant_bias"], "learned"), "approximant_bias"),
     ("bounds steps zero", _set(["bounds", "steps"], 0), "steps"),
     ("unknown bounds method", _set(["bounds", "method"], "exact"), "method"),
-    ("negative race margin", _set(["bounds", "race_margin"], -0.1), "race_margin"),
-    ("race after zero", _set(["bounds", "race_after"], 0), "race_after"),
+    ("tight steps zero", _set(["bounds", "tight_steps"], 0), "tight_steps"),
+    ("error power below 1", _set(["bounds", "error_power"], 0.5), "error_power"),
+    ("paper reference not a boolean", _set(["bounds", "paper_reference"], "yes"),
+     "paper_reference"),
     # the bounds are deterministic: a seed there would change nothing, so it is refused
     ("bounds seed", _set(["bounds", "seed"], 0), "seed"),
     ("n_draws negative", _set(["widths", "n_draws"], -5), "n_draws"),

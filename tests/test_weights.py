@@ -341,7 +341,9 @@ def test_scripts_write_and_read_the_npz_and_give_the_keras_numbers(tmp_path):
     subsets_config = {**DEMO["subsets"], "pool": "all"}
     subsets = {"subsets": tmp_path / "subsets.npz", "summary": tmp_path / "subsets.json"}
     bounds_params = {"steps": 20, "learning_rate": 0.01, "approximant_bias": "free",
-                     "method": "tight", "race_margin": 0.0, "race_after": 100,
+                     "method": "tight", "tight_steps": 20, "error_power": 3.0,
+                     "choose_start_at": 5, "row_space": True,
+                     "paper_reference": True,
                      "tolerance": 1e-4, "patience": 75}
     widths = {"widths": tmp_path / "widths.csv", "differences": tmp_path / "paired.csv"}
     runs = [("classified_subsets", {"data": data_file, "weights": trained["weights"]}, subsets,

@@ -111,9 +111,11 @@ def compute_bounds(
 
     ``W``: (m, n), ``X``: (N, n), ``b``: (m,) or None, ``rank_list``: sorted distinct ranks;
     keyword arguments ``method``, ``steps``, ``learning_rate``, ``tolerance``, ``patience``,
-    ``race_margin``, ``race_after``, ``free_bias``, ``init_noise``, ``rng``, ``n_threads``,
-    ``drop_null_directions`` and (for benchmarks) ``trace``, a dict that receives, per task, the
-    best max-errors of its slices after every iterate. Returns the fields of
+    ``tight_steps``, ``error_power``, ``choose_start_at``, ``row_space``, ``paper_reference``,
+    ``free_bias``,
+    ``init_noise``, ``rng``, ``n_threads``, ``drop_null_directions`` and (for benchmarks)
+    ``trace``, a dict that receives, per task, the best max-errors of its slices after every
+    iterate. Returns the fields of
     :class:`relusv.singular_values.ReluSingularValueBounds` as a dict. ``tolerance = 0`` or
     ``patience = None``: no early stopping (every rank takes ``steps`` steps).
 
@@ -141,8 +143,11 @@ def _compute_bounds_unpinned(
     learning_rate: float,
     tolerance: float,
     patience: int | None,
-    race_margin: float,
-    race_after: int,
+    tight_steps: int,
+    error_power: float,
+    choose_start_at: int,
+    row_space: bool,
+    paper_reference: bool,
     free_bias: bool,
     init_noise: float,
     rng: np.random.Generator,
@@ -220,24 +225,44 @@ def _compute_bounds_unpinned(
     P = Vt_x[:d].T if drop_null_directions else Vt_x.T
     if not drop_null_directions and P.shape[1] < n:  # N < n: complete the basis
         P = np.linalg.svd(X, full_matrices=True)[2].T
-    d_opt = P.shape[1]
-    da = d_opt + has_bias
+    # The tight run's coordinates (row_space): the principal axes of the points projected onto
+    # the row space of W. Both of its starts have their rows of L there, and the targets depend
+    # on x only through that projection, so Adam there searches near the starts at a cost that
+    # grows with min(N, rank(W)) instead of min(N, n): input layers with n >> m (a 300 x 3072
+    # layer over 1000 points: 300 coordinates instead of 1000) get cheaper, and their bounds a
+    # little looser (components of x off the row space can help the fit).
+    # With row_space=False the tight run takes the paper run's coordinates (all of span X).
+    P_tight = P
+    if tight and row_space:
+        basis = Vt_w[:rank_w].T  # (n, r_w)
+        _, s_w, Vt_xw = np.linalg.svd(X @ basis, full_matrices=False)
+        P_tight = basis @ Vt_xw[: numerical_rank(s_w, (n_points, rank_w))].T  # (n, d_w)
 
-    # Adam from the SVD start runs where the paper's procedure runs it: k = 0 only with a free
-    # bias, none at or above rank(W) (bound 0), none whose SVD start is already exact. So with
-    # method="tight" (and no racing) the paper's bounds come out of the same computation, bit
-    # for bit. Adam from the data-aware start runs at 1 <= k < exact_rank (the enclosing ball
-    # is optimal at k = 0 and the start itself is exact from exact_rank on) where the start is
-    # not already exact.
-    runs = {"svd": [k for k in rank_list
-                    if k < rank_w and svd_bounds[k] > 0 and (k > 0 or free_bias)]}
+    # The runs of Adam, each (slices (k, start), steps, error power, step at which only the
+    # better start goes on). The paper's procedure
+    # (method="paper", or beside the tight run with paper_reference) runs from the SVD start
+    # where the paper runs it: k = 0 only with a free bias, none at or above rank(W) (bound 0),
+    # none whose SVD start is already exact; bit for bit the paper's numbers. The tight run
+    # starts both the SVD and the data-aware start at 1 <= k < exact_rank (the enclosing ball is
+    # optimal at k = 0 and the data-aware start is exact from exact_rank on) where the bound is
+    # not already 0, for tight_steps steps on the error_power objective aimed at the max-error;
+    # after choose_start_at steps only the start with the lower best max-error goes on.
+    runs = []
+    if not tight or paper_reference:
+        runs.append(("paper", [(k, "svd") for k in rank_list
+                               if k < rank_w and svd_bounds[k] > 0 and (k > 0 or free_bias)],
+                     steps, 1.0, None))
     if tight:
-        runs["pca"] = [k for k in rank_list if 0 < k < exact_rank and raw[k] > 0]
-    to_optimise = sorted(set().union(*runs.values()))
-    paper_raw = dict(svd_bounds)  # the paper's procedure: the SVD start and Adam from it
+        tight_ranks = [k for k in rank_list if 0 < k < exact_rank and raw[k] > 0]
+        runs.append(("tight", [(k, name) for k in tight_ranks for name in ("svd", "pca")],
+                     tight_steps, error_power,
+                     choose_start_at if choose_start_at < tight_steps else None))
+    runs = [run for run in runs if run[1]]
+    # the paper's procedure: the SVD start and Adam from it (unknown without its run)
+    paper_raw = dict(svd_bounds) if not tight or paper_reference else None
     best_steps = {k: -1 for k in rank_list}
     steps_taken = {k: 0 for k in rank_list}
-    if to_optimise and e_ref > 0:  # e_ref = 0: L = 0, c = b is exact and nothing is to be done
+    if runs and e_ref > 0:  # e_ref = 0: L = 0, c = b is exact and nothing is to be done
         # Adam works on a normalised copy of the problem: inputs divided by s_in (the RMS norm
         # of the points), outputs by s_out = e_0, and U, V, c scaled to match, so float32 sees
         # numbers of order 1 whatever the scale of the layer.
@@ -245,40 +270,39 @@ def _compute_bounds_unpinned(
         s_in = math.sqrt(float(np.mean(np.einsum("nd,nd->n", XP, XP)))) or 1.0
         s_out = e_ref
         factor = math.sqrt(s_in / s_out)  # U_int = U * factor, V_int = V * factor
-        A = np.ones((n_points, da), dtype=np.float32)
-        A[:, :d_opt] = XP / s_in
         T32 = (targets / s_out).astype(np.float32)
         sqrt_sigma = np.sqrt(sigma[:rank_w])
         mean_sigma = float(np.mean(sigma[:rank_w]))
-        # Each start as normalised nested factors (U (m, r), V (r, d_opt)) and its bias at rank
-        # k. Both take the SVD start's step sizes: scaled by its own, smaller error, the
-        # data-aware start took too small steps and lost to the SVD start at more ranks (on the
-        # demo networks the mean bound over ranks was 5-15 % higher).
+        # Each start as normalised nested factors (U (m, r), V (r, n)) and its bias at rank
+        # k; a run takes V to its coordinates. Both take the SVD start's step sizes: scaled by
+        # its own, smaller error, the data-aware start took too small steps and lost to the SVD
+        # start at more ranks (on the demo networks the mean bound over ranks was 5-15 % higher).
         starts = {"svd": (U_w[:, :rank_w] * (sqrt_sigma * factor),  # (m, r_w)
-                          ((sqrt_sigma * factor)[:, None] * Vt_w[:rank_w]) @ P,  # (r_w, d_opt)
+                          (sqrt_sigma * factor)[:, None] * Vt_w[:rank_w],  # (r_w, n)
                           lambda k: bias)}
         if tight:
             # Q_k (V_k) balanced by the mean singular value of W, like the SVD start's factors
             balance = math.sqrt(mean_sigma) * factor
-            starts["pca"] = (data_start.Q * balance, (data_start.V / balance * factor**2) @ P,
+            starts["pca"] = (data_start.Q * balance, data_start.V / balance * factor**2,
                              data_start.bias)
         scales = (
             math.sqrt(mean_sigma / m) * factor,
             math.sqrt(mean_sigma / n) * factor,
             math.sqrt(float(np.mean(pre**2))) / s_out if has_bias else 0.0,
         )
-        plan = _bucket_plan(rank_w - 1, m, da, n_points)
-        if free_bias:
-            plan = [(0, 0, "factored"), *plan]
-        per_chunk = max(1, _MAX_STACK_ENTRIES // (n_points * m) // len(starts))
-        tasks = []  # (slices, R, method, start): a slice is (k, start name)
-        for lo, hi, bucket_method in plan:
-            ks = [k for k in to_optimise if lo <= k <= hi]
-            for first in range(0, len(ks), per_chunk):
-                slices = [(k, name) for k in ks[first : first + per_chunk] for name in starts
-                          if k in runs[name]]
-                start = _bucket_setup(
-                    [(k, starts[name][0][:, :k], starts[name][1][:k],
+        for procedure, run_slices, run_steps, power, choose_at in runs:
+            P_run = P if procedure == "paper" else P_tight
+            d_opt = P_run.shape[1]
+            da = d_opt + has_bias
+            A = np.ones((n_points, da), dtype=np.float32)
+            A[:, :d_opt] = (XP if procedure == "paper" else X @ P_run) / s_in
+            V_starts = {name: start[1] @ P_run for name, start in starts.items()}  # (r, d_opt)
+            plan = _bucket_plan(rank_w - 1, m, da, n_points)
+            if free_bias:
+                plan = [(0, 0, "factored"), *plan]
+            tasks = _run_plan(plan, run_slices, max(1, _MAX_STACK_ENTRIES // (n_points * m)),
+                              lambda slices, hi, V_starts=V_starts, d_opt=d_opt: _bucket_setup(
+                    [(k, starts[name][0][:, :k], V_starts[name][:k],
                       None if starts[name][2](k) is None else starts[name][2](k) / s_out)
                      for k, name in slices],
                     hi,
@@ -289,45 +313,44 @@ def _compute_bounds_unpinned(
                     relative_lr=[learning_rate * svd_bounds[k] / e_ref for k, _ in slices],
                     init_noise=init_noise,
                     rng=rng,
-                )
-                tasks.append((slices, hi, bucket_method, (*start, _partners(slices))))
-        norm = 1.0 / n_points
-        progress = Progress(tasks, steps=steps, n_points=n_points, m=m, da=da, scale=s_out,
-                             shape=W.shape)
-        results = _run_tasks(tasks, A, T32, steps=steps, norm=norm, n_threads=n_threads,
-                             tolerance=tolerance, patience=patience,
-                             race_margin=race_margin,
-                             race_after=race_after, progress=progress, trace=trace)
-        progress.finish()
-        for (slices, hi, _, _), result in zip(tasks, results, strict=True):
-            best_U, best_V, best_step, taken = result[:4]
-            for i, (k, name) in enumerate(slices):
-                steps_taken[k] += int(taken[i])
-                U_k = best_U[i, :, :k].astype(np.float64) / factor  # (m, k)
-                V_k = (best_V[i, :k, :d_opt].astype(np.float64) / factor) @ P.T  # (k, n)
-                if not has_bias:
-                    c = None
-                elif free_bias:
-                    c = best_U[i, :, hi].astype(np.float64) * s_out
-                else:
-                    c = b
-                value = _max_error(X @ V_k.T, U_k, c, targets)
-                if name == "svd":
-                    paper_raw[k] = min(paper_raw[k], value)
-                if value < raw[k]:
-                    raw[k], start_of[k] = value, name
-                    best_steps[k] = int(best_step[i])
-                    factors[k] = (U_k, V_k, c)
-                elif best_steps[k] < 0:
-                    best_steps[k] = 0
+                ))
+            progress = Progress(tasks, steps=run_steps, n_points=n_points, m=m, da=da,
+                                scale=s_out, shape=W.shape)
+            results = _run_tasks(tasks, A, T32, steps=run_steps, norm=1.0 / n_points,
+                                 power=power, choose_at=choose_at, n_threads=n_threads,
+                                 tolerance=tolerance,
+                                 patience=patience, progress=progress, trace=trace)
+            progress.finish()
+            for (slices, hi, _, _), result in zip(tasks, results, strict=True):
+                best_U, best_V, best_step, taken = result[:4]
+                for i, (k, name) in enumerate(slices):
+                    steps_taken[k] += int(taken[i])
+                    U_k = best_U[i, :, :k].astype(np.float64) / factor  # (m, k)
+                    V_k = (best_V[i, :k, :d_opt].astype(np.float64) / factor) @ P_run.T
+                    if not has_bias:
+                        c = None
+                    elif free_bias:
+                        c = best_U[i, :, hi].astype(np.float64) * s_out
+                    else:
+                        c = b
+                    value = _max_error(X @ V_k.T, U_k, c, targets)
+                    if procedure == "paper":
+                        paper_raw[k] = min(paper_raw[k], value)
+                    if value < raw[k]:
+                        raw[k], start_of[k] = value, name
+                        best_steps[k] = int(best_step[i])
+                        factors[k] = (U_k, V_k, c)
+                    elif best_steps[k] < 0:
+                        best_steps[k] = 0
 
     ranks_arr = np.array(rank_list, dtype=np.int64)
     raw_arr = np.array([raw[k] for k in rank_list], dtype=np.float64)
     raw_arr[ranks_arr >= rank_w] = 0.0
-    paper_arr = np.array([paper_raw[k] for k in rank_list], dtype=np.float64)
-    paper_arr[ranks_arr >= rank_w] = 0.0
-    if tight and race_margin > 0:  # a raced-out SVD run is not the paper's procedure
-        paper_arr[:] = math.nan
+    if paper_raw is None:
+        paper_arr = np.full(len(rank_list), math.nan)
+    else:
+        paper_arr = np.array([paper_raw[k] for k in rank_list], dtype=np.float64)
+        paper_arr[ranks_arr >= rank_w] = 0.0
     sigma_padded = np.concatenate([sigma, [0.0]])
     return dict(
         ranks=ranks_arr,
@@ -342,6 +365,10 @@ def _compute_bounds_unpinned(
         steps_taken=np.array([steps_taken[k] for k in rank_list], dtype=np.int64),
         method=method,
         steps=steps,
+        tight_steps=tight_steps if tight else None,
+        choose_start_at=choose_start_at if tight else None,
+        row_space=row_space if tight else None,
+        error_power=error_power if tight else None,
         learning_rate=learning_rate,
         tolerance=tolerance,
         patience=patience,
@@ -407,9 +434,25 @@ def _bucket_setup(
     return U, V, mask_U, mask_V, lr_U, lr_V
 
 
+def _run_plan(plan: list, slices: list, per_chunk: int, setup) -> list:
+    """The tasks of one run: its slices ``(k, start)`` grouped by the buckets of ``plan``, at
+    most ``per_chunk`` ranks a task (both starts of a rank in the same task); ``setup(slices,
+    hi)`` gives a task's start (:func:`_bucket_setup`). Returns ``(slices, hi, method, start)``
+    per task."""
+    tasks = []
+    for lo, hi, bucket_method in plan:
+        ks = sorted({k for k, _ in slices if lo <= k <= hi})
+        for first in range(0, len(ks), per_chunk):
+            chunk = set(ks[first : first + per_chunk])
+            task_slices = [(k, name) for k, name in slices if k in chunk]
+            tasks.append((task_slices, hi, bucket_method, setup(task_slices, hi)))
+    return tasks
+
+
 def _partners(slices: list) -> np.ndarray:
     """For each slice ``(k, start)``, the index of the other start's slice of the same rank, or
-    its own index where the rank has one start (racing never stops such a slice)."""
+    its own index where the rank has one start (the choice of a start never stops such a
+    slice)."""
     first = {}
     partner = np.arange(len(slices))
     for i, (k, _) in enumerate(slices):
@@ -420,8 +463,8 @@ def _partners(slices: list) -> np.ndarray:
     return partner
 
 
-def _run_tasks(tasks, A, T, *, steps: int, norm: float, n_threads: int, tolerance: float,
-               patience: int | None, race_margin: float, race_after: int, progress: Progress,
+def _run_tasks(tasks, A, T, *, steps: int, norm: float, power: float, choose_at: int | None,
+               n_threads: int, tolerance: float, patience: int | None, progress: Progress,
                trace: list | None = None) -> list:
     """:func:`_optimise_bucket` on every task, on up to ``n_threads`` threads; results in order.
 
@@ -436,10 +479,11 @@ def _run_tasks(tasks, A, T, *, steps: int, norm: float, n_threads: int, toleranc
     neg_T_t = -T_t
 
     def run(i):
-        ranks, _, method, start = tasks[i]
-        result = _optimise_bucket(A, T_t, neg_T_t, *start, steps=steps, method=method, norm=norm,
-                                  tolerance=tolerance, patience=patience, race_margin=race_margin,
-                                  race_after=race_after,
+        slices, _, method, start = tasks[i]
+        partner = None if choose_at is None else _partners(slices)
+        result = _optimise_bucket(A, T_t, neg_T_t, *start, partner, steps=steps, method=method,
+                                  norm=norm, power=power, choose_at=choose_at,
+                                  tolerance=tolerance, patience=patience,
                                   trace=None if trace is None else _trace_entry(trace, tasks[i], i))
         progress.task_done(i, result[3], result[4])
         if trace is not None:
@@ -495,10 +539,10 @@ def _optimise_bucket(
     steps: int,
     method: str,
     norm: float,
+    power: float = 1.0,
+    choose_at: int | None = None,
     tolerance: float = 0.0,
     patience: int | None = None,
-    race_margin: float = 0.0,
-    race_after: int = 0,
     trace: list | None = None,
 ):
     """Adam on a stack of ranks; returns ``(best_U, best_V, best_step, steps_taken, best_err,
@@ -510,7 +554,11 @@ def _optimise_bucket(
     output (transposed), and ``neg_T_t = -T_t``; ``U_start``, ``V_start``, masks and step sizes
     from :func:`_bucket_setup`. Iterate ``t = 0 .. steps`` is evaluated before update ``t + 1``;
     the float32 max-error decides which iterate is kept. Gradients are those of
-    ``sum_x ||relu(Z) - T||^2 / 2`` times ``norm`` (which only matters against Adam's epsilon).
+    ``sum_x ||relu(Z) - T||^2 / 2`` (``power = 1``, the paper's objective) or of
+    ``sum_x (e_x / e_max)^power * e_max / (2 power)`` with ``e_x = ||relu(Z) - T||^2`` and
+    ``e_max`` the iterate's largest ``e_x`` (held constant), which aims at the max-error: the
+    gradient of a point is weighted by ``(e_x / e_max)^(power - 1)``; both times ``norm`` (which
+    only matters against Adam's epsilon).
     Every operation is a stacked matrix product or an element-wise pass over all slices. The
     pre-activations are kept as ``Z^T: (K, m, N)``, so that every product with the ``N``-sized
     operands is a plain (or once-transposed) row-major product: ``Z^T = (U V) A^T`` or
@@ -523,12 +571,13 @@ def _optimise_bucket(
     of ``t`` steps, and after this step's update (which it still takes, harmlessly) its state is
     dropped from the stack. Otherwise the loop is exactly the fixed-step one.
 
-    Racing (``race_margin > 0`` with ``partner``, per slice the index of the other start of its
-    rank, or its own): once iterate ``t >= race_after`` is evaluated, a running slice whose best
-    max-error is more than ``(1 + race_margin)`` times its partner's stops like a stalled one
-    (the partner's best may be frozen, if it stopped first). A slice's result then depends on its
-    partner's history, but still not on the other ranks. ``trace``: a list to which the best
-    max-errors (squared, float32) of all slices are appended after every iterate (benchmarks).
+    Choosing a start (``choose_at`` with ``partner``, per slice the index of the other start of
+    its rank, or its own): once iterate ``choose_at`` is evaluated, a running slice whose best
+    max-error is larger than its partner's (whose best may be frozen, if it stopped first) stops
+    like a stalled one; its result is that of ``choose_at`` steps. A slice's result then
+    depends on its partner's history, but still not on the other ranks. ``trace``: a list to
+    which the best max-errors (squared, float32) of all slices are appended after every iterate
+    (benchmarks).
     """
     K, m, Ra = U_start.shape
     n_points, da = A.shape
@@ -586,6 +635,9 @@ def _optimise_bucket(
         np.maximum(Z, neg_T_t, out=Z)  # relu(z) - t = max(z - t, -t)
         squared = np.einsum("kmn,kmn->kn", Z, Z)  # (K, N): squared error per point
         err = squared.max(axis=1)
+        if power != 1.0:
+            weights = squared / np.maximum(err, f32(np.finfo(f32).tiny))[:, None]
+            weights **= f32(power - 1.0)
         improved = err < best_err[alive]
         if improved.any():
             where = alive[improved]
@@ -601,9 +653,9 @@ def _optimise_bucket(
         if t == steps:
             break
         stalled = None
-        if race_margin > 0 and partner is not None and t >= race_after:
-            # squared errors: behind by the factor (1 + margin) in the max-error
-            stalled = best_err[alive] > best_err[partner[alive]] * f32((1.0 + race_margin) ** 2)
+        if t == choose_at and partner is not None:
+            # the start behind its partner (strictly: a tie keeps both) stops here
+            stalled = best_err[alive] > best_err[partner[alive]]
             steps_taken[alive[stalled]] = t
         if stopping:
             current_err, current_loss = best_err[alive].astype(np.float64), best_loss[alive]
@@ -612,13 +664,15 @@ def _optimise_bucket(
                 keep_fraction = 1.0 - tolerance
                 stalled_now = ((current_err >= history_err[alive, slot] * keep_fraction)
                                & (current_loss >= history_loss[alive, slot] * keep_fraction))
+                steps_taken[alive[stalled_now]] = t
                 stalled = stalled_now if stalled is None else stalled | stalled_now
-                steps_taken[alive[stalled]] = t
             history_err[alive, slot] = current_err
             history_loss[alive, slot] = current_loss
         if stalled is not None and stalled.all():
             break
         np.multiply(Z, positive, out=Z)  # dLoss/dZ
+        if power != 1.0:
+            Z *= weights[:, None, :]
         if backward_dense:
             np.matmul(Z, A, out=B)  # (K, m, da)
             np.matmul(B, V_T, out=grad_U)  # (K, m, Ra)

@@ -24,20 +24,32 @@ class DataAwareStart:
 
     ``Q: (m, r)`` holds the left singular vectors of the pre-activations ``W x (+ b)`` over
     ``X`` (centred by their mean with a free bias, uncentred otherwise) with non-zero singular
-    values, ``r = rank``: for ``k >= r`` the map reproduces ``W x + b`` on ``X`` exactly.
+    values, ``r = rank``: for ``k >= r`` the map reproduces ``relu(W x + b)`` on ``X`` exactly.
+    Units that are dead on ``X`` (``w_j x + b_j <= 0`` at every point) need no rank: their
+    output is 0 whatever the other units do, and a zero row of ``L`` gives 0 too, as long as
+    the approximant's bias of the unit is ``<= 0`` (free bias: ``c_j = b_j + w_j mu``, the mean
+    pre-activation, which is ``<= 0``; fixed bias: ``b_j <= 0``; no bias: always). Those units
+    are left out of the PCA (zero rows of ``Q``), so ``rank`` is the rank of the live units'
+    pre-activations, at most the number of live units.
     """
 
     def __init__(self, W: np.ndarray, X: np.ndarray, b: np.ndarray | None, free_bias: bool):
         pre = X @ W.T  # (N, m), without the bias: centring removes it anyway
+        dead = np.all(pre + (0.0 if b is None else b) <= 0.0, axis=0)
+        if b is not None and not free_bias:
+            dead &= b <= 0.0  # with c = b, a zero row gives relu(b_j): 0 only if b_j <= 0
+        self.dead_units = int(np.count_nonzero(dead))
         self._b = b
         self._shift = None
         if free_bias:
             mean = pre.mean(axis=0)
             pre = pre - mean
             self._shift = mean  # W mu: c_k = b + W mu - Q_k Q_k^T W mu
-        _, s_pre, Vt_pre = np.linalg.svd(pre, full_matrices=False)
-        self.rank = numerical_rank(s_pre, pre.shape)
-        self.Q = Vt_pre[: self.rank].T  # (m, r)
+        live = ~dead
+        _, s_pre, Vt_pre = np.linalg.svd(pre[:, live], full_matrices=False)
+        self.rank = numerical_rank(s_pre, (pre.shape[0], int(live.sum())))
+        self.Q = np.zeros((W.shape[0], self.rank))  # (m, r), zero rows for the dead units
+        self.Q[live] = Vt_pre[: self.rank].T
         self.V = self.Q.T @ W  # (r, n)
         self._projected_shift = None if self._shift is None else self.Q.T @ self._shift
 

@@ -21,10 +21,11 @@ import pandas as pd
 
 from relusv._validation import check_positive_int
 from relusv.singular_values import (
+    CHOOSE_START_AT,
     EARLY_STOPPING_PATIENCE,
     EARLY_STOPPING_TOLERANCE,
-    RACE_AFTER,
-    RACE_MARGIN,
+    ERROR_POWER,
+    TIGHT_STEPS,
     check_early_stopping,
     relu_singular_value_bounds,
     running_minimum_source,
@@ -64,8 +65,11 @@ def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndar
                    method: str = "tight",
                    tolerance: float = EARLY_STOPPING_TOLERANCE,
                    patience: int | None = EARLY_STOPPING_PATIENCE,
-                   race_margin: float = RACE_MARGIN,
-                   race_after: int = RACE_AFTER,
+                   tight_steps: int = TIGHT_STEPS,
+                   error_power: float = ERROR_POWER,
+                   choose_start_at: int = CHOOSE_START_AT,
+                   row_space: bool = True,
+                   paper_reference: bool = False,
                    layers: Sequence[int] | None = None,
                    rank_part: tuple[int, int] | None = None,
                    n_threads: int | None = None) -> pd.DataFrame:
@@ -80,11 +84,13 @@ def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndar
     inputs_by_subset : mapping of subset name to (N, n_0) array
         Network inputs of each subset (``correct``, ``incorrect``); an empty array skips the
         subset.
-    steps, learning_rate, approximant_bias, method, tolerance, patience, race_margin, race_after
+    steps, learning_rate, approximant_bias, method, tolerance, patience, tight_steps,
+    error_power, choose_start_at, row_space, paper_reference
         Passed to :func:`relusv.singular_values.relu_singular_value_bounds`, like
         ``n_threads`` (its worker threads, by default one per core; the bounds do not depend
-        on it). ``method="tight"`` (exact rank 0, exact zeros, the best of two starts) or
-        ``"paper"`` (the paper's procedure).
+        on it). ``method="tight"`` (exact rank 0, exact zeros, the best of two starts on an
+        objective aimed at the max-error; with ``paper_reference`` the paper's procedure beside
+        it, which fills the ``paper_bound`` column) or ``"paper"`` (the paper's procedure).
         ``steps`` is the cap of Adam steps per rank, ``tolerance`` and ``patience`` stop a rank
         early (by default :data:`relusv.singular_values.EARLY_STOPPING_TOLERANCE` and
         ``EARLY_STOPPING_PATIENCE``; ``tolerance=0``: every rank takes ``steps`` steps).
@@ -135,7 +141,9 @@ def network_bounds(network: str, weights, inputs_by_subset: Mapping[str, np.ndar
             result = relu_singular_value_bounds(
                 W, inputs[layer - 1], b, ranks=ranks, method=method, steps=steps,
                 learning_rate=learning_rate, tolerance=tolerance, patience=patience,
-                race_margin=race_margin, race_after=race_after,
+                tight_steps=tight_steps, error_power=error_power,
+                choose_start_at=choose_start_at, row_space=row_space,
+                paper_reference=paper_reference,
                 approximant_bias=approximant_bias, n_threads=n_threads)
             taken = result.steps_taken[result.steps_taken > 0]
             log.info("%s: layer %d, %s: %d ranks in %.1f s, %.0f Adam steps per rank optimised "

@@ -53,8 +53,9 @@ from relusv._validation import (
 __all__ = [
     "APPROXIMANT_BIASES",
     "METHODS",
-    "RACE_AFTER",
-    "RACE_MARGIN",
+    "CHOOSE_START_AT",
+    "ERROR_POWER",
+    "TIGHT_STEPS",
     "EARLY_STOPPING_PATIENCE",
     "EARLY_STOPPING_TOLERANCE",
     "ReluSingularValueBounds",
@@ -69,17 +70,21 @@ __all__ = [
 #: the truncated SVD only).
 METHODS = ("tight", "paper")
 
-#: Racing of the two starts of ``method="tight"`` (the defaults of
-#: :func:`relu_singular_value_bounds`): from step :data:`RACE_AFTER` on, a start whose best
-#: max-error is more than ``1 + RACE_MARGIN`` times the other start's stops. Off by default
-#: (0): replayed on the demo and MNIST-shaped networks (1,386 ranks, benchmarks/PROFILING.md
-#: section 12), a margin of 0.1 after 50 steps cuts the cost from 1.95x to 1.1-1.3x of the
-#: paper's procedure but ends above the paper's bound at up to 11 % of the ranks (by up to
-#: 1.6x); 0.5 after 100 steps still costs 1.4-1.7x and ends above it at one rank (by 7 %).
-#: Racing gives up "never worse than the paper's procedure" for less than it seems to.
-RACE_MARGIN = 0.0
-#: See :data:`RACE_MARGIN`.
-RACE_AFTER = 100
+#: The Adam run of ``method="tight"`` (the defaults of :func:`relu_singular_value_bounds`):
+#: :data:`TIGHT_STEPS` steps from each of its two starts on the objective
+#: ``sum_x e_x^ERROR_POWER`` (``e_x`` a point's squared error), which weights each point's
+#: gradient by ``(e_x / max e)^(ERROR_POWER - 1)`` and so aims at the max-error that the bound
+#: is, where the paper's sum of squares (power 1) needs its 500 steps and is still far from
+#: converged. Chosen on the demo's and the MNIST-shaped networks' hidden layers
+#: (benchmarks/PROFILING.md section 13): power 3 at 200 steps from both starts costs about as
+#: much as the paper's procedure alone and gives lower bounds than 500 steps of the sum of
+#: squares from both starts at most ranks.
+TIGHT_STEPS = 200
+#: See :data:`TIGHT_STEPS`.
+ERROR_POWER = 3.0
+#: See :data:`TIGHT_STEPS`: after this many steps only the start with the lower best max-error
+#: goes on.
+CHOOSE_START_AT = 25
 
 #: Allowed values of ``approximant_bias``: ``"free"`` (the approximant's bias ``c`` starts at
 #: ``b`` and is optimised with ``U`` and ``V``) or ``"fixed"`` (``c = b`` throughout).
@@ -113,9 +118,10 @@ class ReluSingularValueBounds:
         for every larger rank). Exactly 0 for ``k >= rank(W)``.
     paper_bounds : (K,) float64 array
         The bounds of the paper's procedure (the SVD start and Adam from it, made non-increasing
-        in ``k``): equal to ``bounds`` with ``method="paper"``; with ``method="tight"`` the
-        same numbers bit for bit, from the SVD start's run of the same computation (NaN when
-        racing could stop that run, ``race_margin > 0``). ``bounds <= paper_bounds``.
+        in ``k``): equal to ``bounds`` with ``method="paper"``; with ``method="tight"`` and
+        ``paper_reference=True`` the same numbers bit for bit, from a run of the paper's
+        procedure in the same computation, and then ``bounds <= paper_bounds``; NaN with
+        ``method="tight"`` and no reference run.
     linear_singular_values : (K,) float64 array
         ``sigma_k(W)`` for the same ranks (0 for ``k = min(m, n)``).
     raw_bounds : (K,) float64 array
@@ -139,12 +145,15 @@ class ReluSingularValueBounds:
         (0: the start itself); -1 where no optimisation ran (``k = 0`` without a free bias or
         with ``method="tight"``, ``k >= exact_rank``, zero error).
     steps_taken : (K,) int array
-        Adam steps done per rank, summed over its starts: ``steps`` per start unless it stopped
-        early (stalled or, with two starts, behind the other), 0 where no optimisation ran.
+        Adam steps done per rank, summed over its runs (the paper's procedure, the tight run's
+        two starts): each run's cap unless it stopped early, 0 where no optimisation ran.
     method : str
         ``"tight"`` or ``"paper"`` (see :func:`relu_singular_value_bounds`).
     steps : int
-        The cap on Adam steps per rank.
+        The cap on Adam steps per rank of the paper's procedure.
+    tight_steps, error_power, choose_start_at, row_space : int, float, int, bool or None
+        The cap on Adam steps per start, the objective's power, the step at which the better
+        start is chosen and the coordinates of the tight run (None with ``method="paper"``).
     learning_rate : float
         The relative learning rate that was used.
     tolerance : float
@@ -180,6 +189,10 @@ class ReluSingularValueBounds:
     steps_taken: np.ndarray
     method: str
     steps: int
+    tight_steps: int | None
+    error_power: float | None
+    choose_start_at: int | None
+    row_space: bool | None
     learning_rate: float
     tolerance: float
     patience: int | None
@@ -308,8 +321,11 @@ def relu_singular_value_bounds(
     learning_rate: float = 0.1,
     tolerance: float = 0.0,
     patience: int | None = EARLY_STOPPING_PATIENCE,
-    race_margin: float = RACE_MARGIN,
-    race_after: int = RACE_AFTER,
+    tight_steps: int = TIGHT_STEPS,
+    error_power: float = ERROR_POWER,
+    choose_start_at: int = CHOOSE_START_AT,
+    row_space: bool = True,
+    paper_reference: bool = False,
     approximant_bias: str = "free",
     init_noise: float = 0.0,
     seed=None,
@@ -338,14 +354,19 @@ def relu_singular_value_bounds(
       pre-activations. It is exact, and the bound 0 up to rounding, from ``k = exact_rank``, the
       rank of those pre-activations (at most the affine rank of ``X`` with a free bias, the rank
       of ``X`` otherwise); Adam from it runs only below that rank.
-    - Adam runs from both starts, side by side, and each rank reports the smallest max-error of
-      all candidates, with the start that produced it (``starts``). The SVD start's run is the
-      paper's procedure, unchanged (it also runs at ``k = 0`` and from ``exact_rank`` on, where
-      the tight bound needs no Adam), so its bounds come out of the same computation, bit for
-      bit (``paper_bounds``), and every bound is at most the paper's. That costs about twice
-      the paper's procedure. Racing (``race_margin > 0``, off by default) stops a start whose
-      best max-error is more than ``1 + race_margin`` times the other's from step
-      ``race_after`` on: cheaper, but no longer never worse than the paper's procedure.
+    - Adam runs from both starts, side by side, on an objective aimed at the max-error:
+      ``sum_x e_x^error_power`` with ``e_x`` the squared error of point ``x`` (the paper's sum
+      of squares is power 1); after ``choose_start_at`` steps only the start with the lower
+      best max-error goes on, up to ``tight_steps`` steps. Each rank reports the smallest
+      max-error of all candidates, with the start that produced it (``starts``). With the
+      defaults this costs about half the paper's procedure and gives lower bounds than the sum
+      of squares from both starts at most ranks, but not at every rank: a bound can end above
+      the paper's procedure's (benchmarks/PROFILING.md section 13 measures how often and by how
+      much).
+    - ``paper_reference=True`` also runs the paper's procedure, unchanged (it also runs at
+      ``k = 0`` and from ``exact_rank`` on, where the tight bound needs no Adam): its bounds
+      come out of the same computation bit for bit (``paper_bounds``), each rank reports the
+      smaller of both, so every bound is at most the paper's, at the cost of both runs.
 
     Every reported bound is the float64 max-error of an approximant that is returned
     (:meth:`ReluSingularValueBounds.approximant`). All ranks are optimised in one batched
@@ -371,8 +392,8 @@ def relu_singular_value_bounds(
         two starts elsewhere. ``"paper"``: the paper's procedure (SVD start only), bit for bit
         the computation of earlier versions of this function.
     steps : int
-        Adam steps per rank (>= 1); ``steps + 1`` iterates are evaluated. With early stopping,
-        the cap.
+        Adam steps per rank of the paper's procedure (>= 1); ``steps + 1`` iterates are
+        evaluated. With early stopping, the cap.
     learning_rate : float
         Relative learning rate (> 0). Adam's step for rank ``k`` is
         ``learning_rate * e_k / e_0`` times the scale of each parameter block: the root-mean-square
@@ -394,12 +415,22 @@ def relu_singular_value_bounds(
         :data:`EARLY_STOPPING_PATIENCE` keep Figure 3's bounds within 1 % of 500 fixed steps.
     patience : int or None
         Early stopping's window in Adam steps (>= 1); None: no early stopping.
-    race_margin : float
-        ``method="tight"`` only, >= 0: from iterate ``race_after`` on, a start whose best float32
-        max-error exceeds the other start's by more than this fraction stops (its best iterate
-        still counts). 0: both starts take all their steps (twice the work of one start).
-    race_after : int
-        The first iterate (>= 1) at which racing may stop a start.
+    tight_steps : int
+        ``method="tight"`` only: Adam steps per start (>= 1), the cap with early stopping.
+    error_power : float
+        ``method="tight"`` only, >= 1: the power of the tight run's objective
+        ``sum_x e_x^error_power`` (1: the paper's sum of squares).
+    choose_start_at : int
+        ``method="tight"`` only, >= 1: after this many steps only the start with the lower best
+        max-error goes on (ties keep both); ``>= tight_steps``: both take all their steps.
+    row_space : bool
+        ``method="tight"`` only: Adam searches approximants whose rows of ``L`` lie in the row
+        space of ``W`` (where both starts are), in ``min(N, rank W)`` coordinates instead of
+        ``min(N, n)``: about 3x cheaper on input layers with ``n >> m``, and there a few percent
+        looser (measured in benchmarks/PROFILING.md section 13). False: all of span ``X``.
+    paper_reference : bool
+        ``method="tight"`` only: also run the paper's procedure (``paper_bounds``; every bound
+        at most the paper's).
     approximant_bias : {"free", "fixed"}
         ``"free"``: ``c`` starts at ``b`` and is optimised (also for ``k = 0``); ``"fixed"``:
         ``c = b``. Ignored when ``b`` is None.
@@ -427,8 +458,8 @@ def relu_singular_value_bounds(
     ------
     ValueError
         Before any work, naming the argument, if a shape does not fit, an entry is NaN or inf,
-        ``X`` is empty, ``steps``, ``learning_rate``, ``patience``, ``race_after`` or
-        ``n_threads`` is not positive, ``init_noise`` or ``race_margin`` is negative,
+        ``X`` is empty, ``steps``, ``tight_steps``, ``learning_rate``, ``patience`` or
+        ``n_threads`` is not positive, ``error_power`` is below 1, ``init_noise`` is negative,
         ``tolerance`` is not in ``[0, 1)``, a rank is out of range, ``method`` or
         ``approximant_bias`` is unknown or ``seed`` is not a valid seed.
     """
@@ -445,8 +476,12 @@ def relu_singular_value_bounds(
             raise ValueError(f"b must have length m = W.shape[0] = {m}, got length {b.shape[0]}")
     rank_list = _check_ranks(ranks, min(m, n))
     check_choice(method, "method", METHODS)
-    race_margin = check_nonnegative_real(race_margin, "race_margin")
-    race_after = check_positive_int(race_after, "race_after")
+    tight_steps = check_positive_int(tight_steps, "tight_steps")
+    choose_start_at = check_positive_int(choose_start_at, "choose_start_at")
+    error_power = check_real(error_power, "error_power", low=1.0)
+    for name, value in (("row_space", row_space), ("paper_reference", paper_reference)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False, got {value!r}")
     steps = check_positive_int(steps, "steps")
     learning_rate = check_positive_real(learning_rate, "learning_rate")
     tolerance, patience = check_early_stopping(tolerance, patience)
@@ -466,8 +501,11 @@ def relu_singular_value_bounds(
         learning_rate=learning_rate,
         tolerance=tolerance,
         patience=patience,
-        race_margin=race_margin,
-        race_after=race_after,
+        tight_steps=tight_steps,
+        error_power=error_power,
+        choose_start_at=choose_start_at,
+        row_space=bool(row_space),
+        paper_reference=bool(paper_reference),
         free_bias=b is not None and approximant_bias == "free",
         init_noise=init_noise,
         rng=rng,
