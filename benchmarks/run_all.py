@@ -30,8 +30,8 @@ from relusv.files import write_text  # noqa: E402
 from relusv.provenance import git_commit, package_versions  # noqa: E402
 
 #: The order of the sections in RESULTS.md (and of a full run).
-ORDER = ("widths", "singular_values", "bounds_methods", "widths_training", "training", "pruning",
-         "workflow")
+ORDER = ("widths", "singular_values", "bounds_methods", "widths_training", "training",
+         "from_scratch", "pruning", "workflow")
 
 
 def cpu_model() -> str:

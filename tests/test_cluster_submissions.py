@@ -27,12 +27,12 @@ from relusv_workflow.cluster import (
 DEMO = ROOT / "config" / "demo.yaml"
 PAPER = ROOT / "config" / "config.yaml"
 MAX_DEMO_SUBMISSIONS = 20
-# The demo's DAG (without `all`): 88 jobs; 25 of them local, the other 63 in 16 submissions.
+# The demo's DAG (without `all`): 85 jobs; 25 of them local, the other 60 in 16 submissions.
 DEMO_SUBMISSIONS = 16
 # Rules that must never run on the submitting node: hours on the paper config.
 HEAVY = {"trained_network", "relu_singular_value_bounds_part", "gaussian_mean_widths",
          "width_subsamples", "double_layer_network", "harmonic_pruning", "pruning_baselines",
-         "from_scratch_run", "random_layer_bounds", "classified_subsets"}
+         "from_scratch_seeds", "random_layer_bounds", "classified_subsets"}
 LOCAL = {"raw_dataset", "prepared_dataset", "relu_singular_value_bounds", "fig1_relu_layer",
          "fig2_random_layers", "fig3_relu_singular_values", "fig4_gaussian_mean_width",
          "appendix_figure", "fig5_harmonic_pruning", "pruning_baselines_figure",
@@ -51,7 +51,7 @@ def test_the_demo_goes_to_slurm_in_at_most_20_submissions(demo_plan):
     assert submissions(demo_plan) == DEMO_SUBMISSIONS, [
         (unit["kind"], unit["groupid"] or unit["jobs"][0]["rule"]) for unit in demo_plan
         if unit["kind"] != "local"]
-    assert sum(len(unit["jobs"]) for unit in demo_plan) == 88  # every job planned once
+    assert sum(len(unit["jobs"]) for unit in demo_plan) == 85  # every job planned once
     assert set(local_rules(demo_plan)) == LOCAL
 
 
@@ -64,12 +64,11 @@ def test_the_demo_groups_a_replicate_s_analysis_and_a_pruned_network_s_chain(dem
                                     "width_subsamples"] + ["relu_singular_value_bounds_part"] * 6)
     assert sorted(job["rule"] for job in groups["pruning_digits_double_11"]["jobs"]) == [
         "double_layer_network", "harmonic_pruning", "pruning_baselines"]
-    # an architecture's from-scratch seeds (0 and 1) in one job, 3 architectures
-    scratch = [unit for unit in groups.values() if unit["group"].startswith("from_scratch")]
-    assert len(scratch) == 3
-    assert all(sorted(job["wildcards"]["fs_seed"] for job in unit["jobs"]) == ["0", "1"]
-               and len({job["wildcards"]["architecture"] for job in unit["jobs"]}) == 1
-               for unit in scratch)
+    # an architecture's from-scratch seeds are one job (it trains them all), submitted alone
+    scratch = [unit for unit in demo_plan if unit["jobs"][0]["rule"] == "from_scratch_seeds"]
+    assert sorted(unit["jobs"][0]["wildcards"]["architecture"] for unit in scratch) == [
+        "0", "1", "2"]
+    assert all(unit["kind"] == "job" and len(unit["jobs"]) == 1 for unit in scratch)
     for unit in demo_plan:
         rules = {job["rule"] for job in unit["jobs"]}
         assert not (unit["kind"] == "local" and rules & HEAVY), unit
@@ -104,7 +103,7 @@ def test_a_local_run_has_no_groups():
     plan = cluster_plan([DEMO], profile=ROOT / "profiles" / "default",
                         extra_args=["--cores", "2"])
     assert {unit["kind"] for unit in plan} <= {"job", "local"}
-    assert len(plan) == 88
+    assert len(plan) == 85
 
 
 @pytest.fixture(scope="module")

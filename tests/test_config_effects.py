@@ -57,9 +57,9 @@ def baseline(tmp_path_factory):
 
 
 @pytest.mark.parametrize("key, rerun", [
-    ("learning_rate", ["harmonic_pruning", "from_scratch_run"]),
-    ("p", ["from_scratch_run"]),
-    ("init_target", ["from_scratch_run"]),
+    ("learning_rate", ["harmonic_pruning", "from_scratch_seeds"]),
+    ("p", ["from_scratch_seeds"]),
+    ("init_target", ["from_scratch_seeds"]),
 ])
 def test_a_pruned_network_key_reruns_its_readers_and_changes_their_results(baseline, key,
                                                                           rerun):
@@ -68,7 +68,7 @@ def test_a_pruned_network_key_reruns_its_readers_and_changes_their_results(basel
     # The double-layer network reads the key too, and harmonic pruning runs on its output, so
     # every rule of the two targets but data preparation reruns.
     assert scheduled(workdir, changed) == {"double_layer_network", "harmonic_pruning",
-                                           "from_scratch_run", "from_scratch_comparison"}
+                                           "from_scratch_seeds", "from_scratch_comparison"}
     # Each rule that reads the key, rerun alone on the unchanged inputs, changes its result.
     targets = [HARMONIC] * ("harmonic_pruning" in rerun) + [FROM_SCRATCH]
     run_snakemake("--cores", "2", *changed, "--directory", str(workdir), *targets,

@@ -55,19 +55,20 @@ _FRESH_RUN = textwrap.dedent("""
     import sys
     import numpy as np
     import pandas as pd
-    from relusv.from_scratch import from_scratch_run
+    from relusv.from_scratch import from_scratch_runs
     with np.load(sys.argv[1]) as f:
         data = {k: f[k] for k in f.files}
-    row = from_scratch_run(data, {"name": "double", "widths": (16, 16), "ranks": (4, 3)}, 1,
-                           epochs=2, batch_size=128, patience=1, learning_rate=1e-3,
-                           init="glorot_p_product", p=1)
-    row.to_pickle(sys.argv[2])
+    rows = from_scratch_runs(data, {"name": "double", "widths": (16, 16), "ranks": (4, 3)},
+                             [0, 1], epochs=2, batch_size=128, patience=1, learning_rate=1e-3,
+                             init="glorot_p_product", p=1)
+    rows.to_pickle(sys.argv[2])
 """)
 
 
-def test_a_run_in_a_fresh_process_gives_the_row_of_the_loop(comparison, data, tmp_path):
-    # The workflow runs each (architecture, seed) in its own process: nothing the loop's earlier
-    # runs left in the process (Keras' global seed, op determinism, layer names) may change it.
+def test_a_job_in_a_fresh_process_gives_the_rows_of_the_loop(comparison, data, tmp_path):
+    # The workflow runs each architecture's seeds in their own process: nothing the loop's
+    # earlier runs left in the process (Keras' global seed, op determinism, layer names, traced
+    # functions) may change them.
     np.savez(tmp_path / "data.npz", **data)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     proc = subprocess.run([sys.executable, "-c", _FRESH_RUN, str(tmp_path / "data.npz"),
@@ -75,7 +76,7 @@ def test_a_run_in_a_fresh_process_gives_the_row_of_the_loop(comparison, data, tm
                           timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     fresh = pd.read_pickle(tmp_path / "row.pkl")
-    in_loop = comparison[0].iloc[[3]].reset_index(drop=True)  # the last run of the loop
+    in_loop = comparison[0].iloc[[2, 3]].reset_index(drop=True)  # the loop's last architecture
     pd.testing.assert_frame_equal(fresh.drop(columns="seconds"),
                                   in_loop.drop(columns="seconds"), check_exact=True)
 
@@ -141,6 +142,8 @@ def test_bad_arguments_raise(data):
         from_scratch_comparison(data, architectures=[{"widths": (8,), "ranks": (9,)}])
     with pytest.raises(ValueError, match="seeds"):
         from_scratch_comparison(data, seeds=())
+    with pytest.raises(ValueError, match="distinct"):
+        from_scratch_comparison(data, seeds=(0, 0))
     with pytest.raises(ValueError, match="lacks"):
         from_scratch_comparison({k: v for k, v in data.items() if k != "y_val"})
     with pytest.raises(ValueError, match="learning_rate"):

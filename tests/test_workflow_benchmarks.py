@@ -96,7 +96,7 @@ def test_planned_jobs_of_the_paper_config():
     assert by_rule["raw_dataset"] == 4  # mnist, fashion_mnist, cifar10, boston_housing
     assert by_rule["appendix_figure"] == 4  # one per appendix network, all its replicates
     assert by_rule["harmonic_pruning"] == by_rule["double_layer_network"] == 3 + 1
-    assert by_rule["from_scratch_run"] == 2 * 3 * 5  # pruned x architectures x seeds
+    assert by_rule["from_scratch_seeds"] == 2 * 3  # pruned x architectures, all seeds each
     assert by_rule["from_scratch_comparison"] == 2
     assert by_rule["claims"] == by_rule["replicates_table"] == 1
     assert "pretrained_network" not in by_rule
@@ -109,8 +109,8 @@ def test_planned_jobs_of_the_paper_config():
                                                              "seed": "7"}},
         {"rule": "appendix_figure", "wildcards": {"network": "mnist_20"}},
         {"rule": "pruning_baselines", "wildcards": {"pruned": "cifar10_double", "seed": "211"}},
-        {"rule": "from_scratch_run",
-         "wildcards": {"pruned": "mnist_double", "architecture": "2", "fs_seed": "4"}},
+        {"rule": "from_scratch_seeds",
+         "wildcards": {"pruned": "mnist_double", "architecture": "2"}},
         {"rule": "from_scratch_comparison", "wildcards": {"pruned": "mnist_double"}},
     ]:
         assert job in jobs
@@ -136,7 +136,7 @@ def test_planned_jobs_without_pruning_drop_the_pruning_jobs():
     config = paper_config()
     config["pruning"]["networks"] = {}
     rules = {job["rule"] for job in wb.planned_jobs(config)}
-    assert not rules & {"harmonic_pruning", "fig5_harmonic_pruning", "from_scratch_run",
+    assert not rules & {"harmonic_pruning", "fig5_harmonic_pruning", "from_scratch_seeds",
                         "from_scratch_comparison", "from_scratch_table"}
     assert {"parameter_table", "replicates_table"} <= rules
 
@@ -168,7 +168,8 @@ def test_probe_config_keeps_one_network_per_dataset_and_one_replicate_of_each():
     assert probe["networks"]["mnist_100"]["seed"] == 1
     assert {n: e["seed"] for n, e in probe["pruning"]["networks"].items()} == {
         "cifar10_double": 11, "mnist_double": 12}
-    assert probe["pruning"]["from_scratch"]["seeds"] == [0]
+    # a from-scratch job trains all its seeds at once: the probe times the whole job
+    assert probe["pruning"]["from_scratch"]["seeds"] == [0, 1, 2, 3, 4]
     assert probe["pruning"]["from_scratch"]["architectures"] == (
         config["pruning"]["from_scratch"]["architectures"])
     # the input is not modified
@@ -247,8 +248,8 @@ def test_estimate_copies_a_replicate_from_the_probe_replicate_of_its_network():
                                   "network=mnist_100,seed=1,subset=correct,layer=2,part=1")
     pruned = estimate.loc[("harmonic_pruning", "pruned=cifar10_double,seed=211")]
     assert pruned["from_job"] == "harmonic_pruning pruned=cifar10_double,seed=11"
-    run = estimate.loc[("from_scratch_run", "pruned=mnist_double,architecture=1,fs_seed=3")]
-    assert run["from_job"] == "from_scratch_run pruned=mnist_double,architecture=1,fs_seed=0"
+    run = estimate.loc[("from_scratch_seeds", "pruned=mnist_double,architecture=1")]
+    assert run["from_job"] == "from_scratch_seeds pruned=mnist_double,architecture=1"
 
 
 def test_estimate_scales_a_bounds_part_by_its_own_layer():

@@ -6,12 +6,14 @@ trained directly. :func:`from_scratch_comparison` trains the architectures of
 accuracy per architecture; its two frames have the columns of :data:`relusv.tidy.FROM_SCRATCH_RUNS`
 and :data:`relusv.tidy.FROM_SCRATCH_SUMMARY` once the workflow adds ``network``.
 
-The workflow runs one job per architecture and seed instead: :func:`architecture_at` picks the
-job's architecture out of the configured list, :func:`from_scratch_run` trains it, and a gather
-job concatenates the runs in (architecture, seed) order and calls
-:func:`summarise_from_scratch`. Each run depends only on its arguments (every run reseeds Keras
-and the shuffling from its own seed), so a run in a fresh process gives the row it gives inside
-:func:`from_scratch_comparison`'s loop.
+The workflow runs one job per architecture instead: :func:`architecture_at` picks the job's
+architecture out of the configured list, :func:`from_scratch_runs` trains it with all the
+configured seeds at once (stacked into one computation by :mod:`relusv.stacked_training`, which
+pays the per-step overhead of these small networks once for all seeds), and a gather job
+concatenates the runs in (architecture, seed) order and calls :func:`summarise_from_scratch`.
+Each seed's numbers are those of :func:`relusv.training.train_mlp` with that seed, to float32
+rounding, whichever seeds train beside it, and a job in a fresh process gives the rows it gives
+inside :func:`from_scratch_comparison`'s loop.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "architecture_at",
     "from_scratch_comparison",
     "from_scratch_run",
+    "from_scratch_runs",
     "summarise_from_scratch",
 ]
 
@@ -98,10 +101,23 @@ def _check_options(epochs, batch_size, patience, learning_rate) -> tuple[int, in
             check_positive_real(learning_rate, "learning_rate"))
 
 
-def from_scratch_run(
+def _check_seeds(seeds) -> list[int]:
+    """``seeds`` as a list of distinct non-negative ints, else ValueError."""
+    if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence | np.ndarray) \
+            or len(seeds) == 0:
+        raise ValueError(f"seeds must be a non-empty sequence of non-negative integers, got "
+                         f"{seeds!r}")
+    seeds = [check_nonnegative_int(s, "seeds[...]") for s in seeds]
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        raise ValueError(f"seeds must be distinct, got {repeated} more than once in {seeds}")
+    return seeds
+
+
+def from_scratch_runs(
     data: Mapping[str, np.ndarray],
     architecture: Mapping,
-    seed: int,
+    seeds: Sequence[int],
     *,
     epochs: int,
     batch_size: int,
@@ -111,12 +127,14 @@ def from_scratch_run(
     p: int = 1,
     classes: int | None = None,
 ) -> pd.DataFrame:
-    """Train one architecture from scratch with one seed and evaluate it (one job of claim C8).
+    """Train one architecture from scratch with several seeds at once and evaluate each (C8).
 
-    :func:`relusv.models.build_mlp` (double-layers when ``ranks`` is given) trained by
-    :func:`relusv.training.train_mlp` with Adam, at most ``epochs`` epochs and early stopping on
-    validation accuracy (``patience`` epochs; the best epoch's weights are kept), then evaluated
-    on the validation and test splits.
+    One :func:`relusv.models.build_mlp` network per seed (double layers when ``ranks`` is
+    given), trained together by :func:`relusv.stacked_training.train_stacked`: each seed as
+    :func:`relusv.training.train_mlp` with that seed trains it (its initial weights, batch
+    order and Adam state; early stopping on validation accuracy with ``patience`` epochs, the
+    best epoch's weights kept), in one stacked computation that pays the per-step overhead once
+    for all seeds. Then each is evaluated on the validation and test splits.
 
     Parameters
     ----------
@@ -124,8 +142,8 @@ def from_scratch_run(
     architecture : mapping
         ``{"name": str (optional), "widths": (w_1, ...), "ranks": None or (r_1, ...)}``, e.g.
         from :func:`architecture_at`.
-    seed : int
-        Seed of the initial weights and of the shuffling.
+    seeds : sequence of int
+        Distinct seeds, each of the initial weights and the shuffling of one run.
     epochs, batch_size, patience : int
     learning_rate : float
     init, p
@@ -136,49 +154,71 @@ def from_scratch_run(
     Returns
     -------
     pandas.DataFrame
-        One row with the columns :data:`RUN_COLUMNS` (``architecture``, ``seed``,
-        ``parameters`` (Keras' count), ``epochs_run``, ``best_epoch``, ``val_accuracy``,
-        ``test_accuracy``, ``seconds`` (wall time of the training)).
+        One row per seed, in the order of ``seeds``, with the columns :data:`RUN_COLUMNS`
+        (``architecture``, ``seed``, ``parameters`` (Keras' count), ``epochs_run``,
+        ``best_epoch``, ``val_accuracy``, ``test_accuracy``, ``seconds``: the wall time of the
+        stacked training until the seed stopped, shared with the seeds beside it).
 
     Raises
     ------
     ValueError
-        Bad data, architecture or options, before any training.
+        Bad data, architecture, seeds (none, or one twice) or options, before any training.
     """
     from relusv.models import as_features, build_mlp
-    from relusv.training import (
-        check_prepared_data,
-        check_prepared_keys,
-        evaluate_accuracy,
-        train_mlp,
-    )
+    from relusv.stacked_training import stacked_accuracies, stacked_layout, train_stacked
+    from relusv.training import check_prepared_data, check_prepared_keys
 
     check_prepared_keys(data)
     input_dim = as_features(data["x_train"], "x_train").shape[1]
     classes = _classes(data, classes)
     (arch,) = check_architectures([architecture], input_dim)
-    seed = check_nonnegative_int(seed, "seed")
+    seeds = _check_seeds(seeds)
     epochs, batch_size, patience, learning_rate = _check_options(epochs, batch_size, patience,
                                                                  learning_rate)
     data = check_prepared_data(data, input_dim, classes)
 
-    model = build_mlp(input_dim, arch["widths"], classes, ranks=arch["ranks"], init=init, p=p,
-                      seed=seed)
-    result = train_mlp(model, data["x_train"], data["y_train"], data["x_val"], data["y_val"],
-                       epochs=epochs, batch_size=batch_size, seed=seed,
-                       early_stopping=patience, learning_rate=learning_rate)
-    row = {
+    models = [build_mlp(input_dim, arch["widths"], classes, ranks=arch["ranks"], init=init, p=p,
+                        seed=seed) for seed in seeds]
+    runs = train_stacked(models, seeds, data["x_train"], data["y_train"], data["x_val"],
+                         data["y_val"], epochs=epochs, batch_size=batch_size, patience=patience,
+                         learning_rate=learning_rate)
+    # the kept weights of all seeds, stacked again: one pass per split evaluates them all
+    kept = [np.stack(arrays) for arrays in zip(*(run.weights for run in runs), strict=True)]
+    accuracies = {split: stacked_accuracies(kept, stacked_layout(models[0]), data[f"x_{split}"],
+                                            data[f"y_{split}"])
+                  for split in ("val", "test")}
+    rows = [{
         "architecture": arch["name"],
         "seed": seed,
-        "parameters": int(model.count_params()),
-        "epochs_run": len(result.history),
-        "best_epoch": result.best_epoch,
-        "val_accuracy": evaluate_accuracy(model, data["x_val"], data["y_val"]),
-        "test_accuracy": evaluate_accuracy(model, data["x_test"], data["y_test"]),
-        "seconds": result.wall_seconds,
-    }
-    logger.info("from scratch %s seed %d: test %.4f", arch["name"], seed, row["test_accuracy"])
-    return pd.DataFrame([row], columns=list(RUN_COLUMNS))
+        "parameters": int(models[0].count_params()),
+        "epochs_run": len(run.val_accuracy),
+        "best_epoch": run.best_epoch,
+        "val_accuracy": float(accuracies["val"][i]),
+        "test_accuracy": float(accuracies["test"][i]),
+        "seconds": run.seconds,
+    } for i, (seed, run) in enumerate(zip(seeds, runs, strict=True))]
+    for row in rows:
+        logger.info("from scratch %s seed %d: %d epochs, test %.4f", arch["name"], row["seed"],
+                    row["epochs_run"], row["test_accuracy"])
+    return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
+
+
+def from_scratch_run(
+    data: Mapping[str, np.ndarray],
+    architecture: Mapping,
+    seed: int,
+    **options,
+) -> pd.DataFrame:
+    """Train one architecture from scratch with one seed and evaluate it: the one-seed case of
+    :func:`from_scratch_runs` (the same keyword options), whose one row it returns.
+
+    Raises
+    ------
+    ValueError
+        Bad data, architecture, seed or options, before any training.
+    """
+    return from_scratch_runs(data, architecture, [check_nonnegative_int(seed, "seed")],
+                             **options)
 
 
 def summarise_from_scratch(runs: pd.DataFrame) -> pd.DataFrame:
@@ -187,7 +227,7 @@ def summarise_from_scratch(runs: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     runs : pandas.DataFrame
-        Rows of :func:`from_scratch_run`, concatenated in (architecture, seed) order (other
+        Rows of :func:`from_scratch_runs`, concatenated in (architecture, seed) order (other
         columns, e.g. ``network``, are ignored).
 
     Returns
@@ -241,7 +281,7 @@ def from_scratch_comparison(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train small architectures from scratch over several seeds (claim C8), in one process.
 
-    :func:`from_scratch_run` for every architecture and seed, in that order, then
+    :func:`from_scratch_runs` for every architecture (all seeds at once), in that order, then
     :func:`summarise_from_scratch`; every argument is checked before the first run.
 
     Parameters
@@ -251,7 +291,7 @@ def from_scratch_comparison(
         ``{"name": str, "widths": (w_1, ...), "ranks": None or (r_1, ...)}``; default
         :data:`relusv.paper.SECTION_VC_ARCHITECTURES`.
     seeds : sequence of int
-        Seed of the initial weights and of the shuffling, one run per seed.
+        Distinct seeds of the initial weights and of the shuffling, one run per seed.
     epochs, batch_size, patience : int
     learning_rate : float
     init : {"glorot", "glorot_p_product", "he_p_product"}
@@ -266,7 +306,7 @@ def from_scratch_comparison(
     Returns
     -------
     (runs, summary) : two DataFrames
-        ``runs``: one row per architecture and seed, the columns of :func:`from_scratch_run`.
+        ``runs``: one row per architecture and seed, the columns of :func:`from_scratch_runs`.
         ``summary``: per architecture, the columns of :func:`summarise_from_scratch`.
     """
     from relusv.models import as_features
@@ -276,15 +316,12 @@ def from_scratch_comparison(
     input_dim = as_features(data["x_train"], "x_train").shape[1]
     classes = _classes(data, classes)
     archs = check_architectures(architectures, input_dim)
-    if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence | np.ndarray) \
-            or len(seeds) == 0:
-        raise ValueError("seeds must be a non-empty sequence of non-negative integers")
-    seeds = [check_nonnegative_int(s, "seeds[...]") for s in seeds]
+    seeds = _check_seeds(seeds)
     options = dict(zip(("epochs", "batch_size", "patience", "learning_rate"),
                        _check_options(epochs, batch_size, patience, learning_rate), strict=True))
     data = check_prepared_data(data, input_dim, classes)
 
-    runs = pd.concat([from_scratch_run(data, arch, seed, init=init, p=p, classes=classes,
-                                       **options)
-                      for arch in archs for seed in seeds], ignore_index=True)
+    runs = pd.concat([from_scratch_runs(data, arch, seeds, init=init, p=p, classes=classes,
+                                        **options)
+                      for arch in archs], ignore_index=True)
     return runs, summarise_from_scratch(runs)

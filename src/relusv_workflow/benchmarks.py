@@ -12,7 +12,7 @@ reads their benchmark files, and :func:`rule_table` sums them per rule.
 :func:`estimate_jobs` predicts the jobs of a target configuration (the full paper) from the jobs
 measured on a *probe* (:func:`probe_config`): the same configuration restricted to one network
 per dataset and one replicate per network. Another replicate of a probe job (a different
-``seed`` or ``fs_seed``) is taken as that job. A job of a network that was not run is predicted
+``seed``) is taken as that job. A job of a network that was not run is predicted
 from the probe's job of the same rule (and subset and layer) on the network of the same dataset,
 scaled by the ratio of the job's work (:func:`job_work`: epochs times parameters for training,
 one layer's batched Adam products for a part of the bounds, ...). The model is linear in that
@@ -40,9 +40,9 @@ from relusv.tidy import SUBSETS
 #: ``"pretrained_replicates"`` and ``"replicates"`` (every (network, seed) of the networks
 #: trained here, given as a model, or both); ``"bounds_parts"`` (every replicate's (subset,
 #: layer)); ``"appendix_networks"`` (one job per appendix network, over all its replicates);
-#: ``"pruned_replicates"`` (every (pruned, seed)); ``"from_scratch_runs"`` (every pruned
-#: network's (architecture, fs_seed)); ``"pruned"`` (the networks to prune); ``"once"`` (one
-#: job) or ``"once_if_pruned"`` (one job when any network is pruned).
+#: ``"pruned_replicates"`` (every (pruned, seed)); ``"from_scratch_architectures"`` (every
+#: pruned network's architecture, one job for all its seeds); ``"pruned"`` (the networks to
+#: prune); ``"once"`` (one job) or ``"once_if_pruned"`` (one job when any network is pruned).
 RULE_JOBS = {
     "raw_dataset": "datasets",
     "prepared_dataset": "datasets",
@@ -67,7 +67,7 @@ RULE_JOBS = {
     "double_layer_network": "pruned_replicates",
     "harmonic_pruning": "pruned_replicates",
     "pruning_baselines": "pruned_replicates",
-    "from_scratch_run": "from_scratch_runs",
+    "from_scratch_seeds": "from_scratch_architectures",
     "from_scratch_comparison": "pruned",
     "fig5_harmonic_pruning": "once_if_pruned",
     "pruning_baselines_figure": "once_if_pruned",
@@ -76,7 +76,7 @@ RULE_JOBS = {
 
 
 #: Wildcards that number replicates: jobs that differ only in them do the same work.
-_SEED_WILDCARDS = ("seed", "fs_seed")
+_SEED_WILDCARDS = ("seed",)
 
 #: Columns of :func:`job_table` and :func:`estimate_jobs`, and of :func:`rule_table`.
 JOB_COLUMNS = ["rule", "job", "seconds", "cpu_seconds", "max_rss_mib", "mean_load"]
@@ -118,12 +118,11 @@ def _job_wildcards(config: Mapping, job_set: str) -> list[dict[str, str]]:
         return [{"network": n} for n in names if n not in config["figure_networks"]]
     if job_set == "pruned_replicates":
         return _replicates(pruned, list(pruned), key="pruned")
-    if job_set == "from_scratch_runs":
+    if job_set == "from_scratch_architectures":
         from_scratch = pruning.get("from_scratch", {}) if pruned else {}
-        return [{"pruned": name, "architecture": str(index), "fs_seed": str(seed)}
+        return [{"pruned": name, "architecture": str(index)}
                 for name in pruned
-                for index in range(len(from_scratch.get("architectures", ())))
-                for seed in from_scratch.get("seeds", ())]
+                for index in range(len(from_scratch.get("architectures", ())))]
     if job_set == "pruned":
         return [{"pruned": name} for name in pruned]
     if job_set == "once":
@@ -369,7 +368,7 @@ def estimate_jobs(probe: pd.DataFrame, target_config: Mapping) -> pd.DataFrame:
         The configuration to estimate.
 
     A job the probe ran is taken as measured, and so is a job that differs from a probe job only
-    in its replicate (``seed``, ``fs_seed``): the probe's first such job. A network job of a
+    in its replicate (``seed``): the probe's first such job. A network job of a
     network the probe did not run is the probe's job of the same rule (and subset and layer) on
     the network of the same dataset, times the ratio of :func:`job_work`, floored at the probe's
     cheapest job of the rule; a job of a rule whose work does not depend on the network (an
@@ -464,8 +463,10 @@ def estimate_jobs(probe: pd.DataFrame, target_config: Mapping) -> pd.DataFrame:
 def probe_config(config: Mapping) -> dict:
     """``config`` restricted to what sizes every job: one network per dataset (the figure
     networks first, then the first other network, by name, of each dataset not yet covered),
-    one replicate of each (its first seed) and of each network to prune, and the first seed of
-    the from-scratch runs. All networks to prune and all from-scratch architectures are kept.
+    one replicate of each (its first seed) and of each network to prune. All networks to prune
+    and all from-scratch architectures and seeds are kept: a from-scratch job trains all the
+    seeds of its architecture at once and runs until the last of them stops early, so a probe
+    with fewer seeds would time a different job.
     """
     def first_replicate(entry: Mapping) -> dict:
         return {**entry, "seed": network_seeds(entry)[0]}
@@ -482,9 +483,6 @@ def probe_config(config: Mapping) -> dict:
         pruning = probe["pruning"] = {**config["pruning"]}
         pruning["networks"] = {n: first_replicate(v)
                                for n, v in pruning.get("networks", {}).items()}
-        if pruning.get("from_scratch", {}).get("seeds"):
-            pruning["from_scratch"] = {**pruning["from_scratch"],
-                                       "seeds": pruning["from_scratch"]["seeds"][:1]}
     return probe
 
 

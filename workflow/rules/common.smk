@@ -105,11 +105,21 @@ def from_scratch_architecture(wildcards):
                            int(wildcards.architecture))
 
 
+# One run's CSV; {pruned} and {architecture} are the wildcards of from_scratch_seeds.
+FROM_SCRATCH_RUN = "results/pruning/{pruned}/from_scratch/architecture{architecture}_seed{seed}.csv"
+
+
+def from_scratch_seed_outputs():
+    """The outputs of one from_scratch_seeds job: one run's CSV per configured seed, in the
+    config's order, with the wildcards ``{pruned}`` and ``{architecture}`` left in."""
+    return [FROM_SCRATCH_RUN.replace("{seed}", str(seed))
+            for seed in config["pruning"]["from_scratch"]["seeds"]]
+
+
 def from_scratch_runs(wildcards):
     """Every (architecture, seed) run of the from-scratch comparison of ``{pruned}``, in order."""
     from_scratch = config["pruning"]["from_scratch"]
-    return [f"results/pruning/{wildcards.pruned}/from_scratch/"
-            f"architecture{index}_seed{seed}.csv"
+    return [FROM_SCRATCH_RUN.format(pruned=wildcards.pruned, architecture=index, seed=seed)
             for index in range(len(from_scratch["architectures"]))
             for seed in from_scratch["seeds"]]
 
