@@ -15,7 +15,7 @@ from relusv.pruning import TIMING_COLUMNS, harmonic_pruning, state_from_model
 from relusv.training import train_mlp
 
 WIDTHS = (16, 16, 16)
-# Retraining at iterations 5 and 10 only (each retraining traces a new Keras model, ~1 s).
+# Retraining at iterations 5 and 10 only (the first retraining of a run traces its loop, ~1 s).
 RESUME_OPTIONS = dict(retrain_batches=3, retrain_batch_size=64, retrain_every=5,
                       rank_threshold=0, accuracy_drop=1.0, max_iterations=12, seed=5)
 NO_RETRAINING = dict(retrain_every=None, rank_threshold=0, accuracy_drop=1.0)

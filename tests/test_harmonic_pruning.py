@@ -156,22 +156,86 @@ def test_batch_rows_are_a_function_of_the_key():
     assert not np.array_equal(a, batch_rows(100, 3, 64, (5, 0, 5)))
 
 
-def test_a_retraining_traces_its_train_step_once(trained, data, monkeypatch):
-    """Tracing is most of a retraining's time: the optimiser's variables are built before the
-    first step, so TensorFlow does not trace the step a second time to create them."""
+def _keras_retrain(state, x, y, *, batches, batch_size, key):
+    """The retraining before the compiled loop: a Keras model of the current ranks, a fresh
+    Adam, ``train_on_batch`` per batch (the reference the compiled loop is checked against)."""
     import keras
 
+    from relusv.pruning import model_from_state, state_from_model
+    from relusv.training import build_training_state, enable_determinism
+
+    enable_determinism()
+    model = model_from_state(state)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  jit_compile=False)
+    build_training_state(model, x, y)
+    rows = batch_rows(len(x), batches, batch_size, key).reshape(batches, batch_size)
+    for idx in rows:
+        model.train_on_batch(x[idx], y[idx])
+    return state_from_model(model)
+
+
+def _pruned(state, ranks):
+    """``state`` with its factors cut to ``ranks`` (the leading components)."""
+    for layer, r in enumerate(ranks):
+        state = state.replace_layer(layer, state.v[layer][:, :r], state.u[layer][:r])
+    return state
+
+
+@pytest.mark.parametrize("ranks", [WIDTHS, (16, 10, 5)])
+def test_compiled_retraining_matches_keras_retraining(trained, data, ranks):
+    """Same batches, loss and Adam as a Keras model of the current ranks: equal to float32
+    rounding (padding to full rank may change how TensorFlow blocks its sums)."""
     from relusv.pruning import retraining
 
-    traces = []
-    original = keras.Model.train_step
-    monkeypatch.setattr(keras.Model, "train_step",
-                        lambda self, batch: (traces.append(1), original(self, batch))[1])
+    state = _pruned(trained[1], ranks)
     x, y = data["x_train"], data["y_train"].astype(np.int32)
-    after = retraining._retrain(trained[1], x, y, batches=3, batch_size=64,
-                                learning_rate=1e-3, key=(0, 0, 1))
-    assert len(traces) == 1  # a Python call of train_step is a trace (graph mode)
-    assert not after.equals(trained[1])
+    ours = retraining._retrain(state, x, y, batches=4, batch_size=64, learning_rate=1e-3,
+                               key=(0, 0, 1))
+    theirs = _keras_retrain(state, x, y, batches=4, batch_size=64, key=(0, 0, 1))
+    assert ours.ranks == theirs.ranks == ranks
+    assert not ours.equals(state)
+    for name, a in ours.arrays().items():
+        np.testing.assert_allclose(a, theirs.arrays()[name], rtol=0, atol=1e-6, err_msg=name)
+
+
+def test_masked_rank_components_stay_exactly_zero(trained, data):
+    from relusv.pruning import retraining
+
+    state = _pruned(trained[1], (16, 7, 3))
+    x, y = data["x_train"], data["y_train"].astype(np.int32)
+    compiled = retraining.harmonic_retraining(state, x, y, 1e-3)
+    params, masks = retraining.pad_state(state, (16, 16, 16))
+    rows = batch_rows(len(x), 5, 64, (0, 0, 2)).reshape(5, 64)
+    out = compiled.run(params, masks, rows)
+    for layer, r in ((1, 7), (2, 3)):
+        v, u = out[3 * layer], out[3 * layer + 1]
+        assert not np.array_equal(v[:, :r], params[3 * layer][:, :r])  # the kept ones trained
+        assert not np.any(v[:, r:]) and not np.any(u[r:])  # the pruned ones are still zero
+    assert retraining.unpad_state(out, (16, 7, 3)).ranks == (16, 7, 3)
+
+
+def test_a_run_traces_its_retraining_once(trained, data, monkeypatch):
+    """Tracing was most of a retraining's time: one compiled loop serves the whole run, for
+    every rank and batch count, and a retraining is bit for bit the same when repeated."""
+    from relusv.pruning import retraining
+
+    built = []
+    original = retraining.harmonic_retraining
+    monkeypatch.setattr("relusv.pruning.harmonic.harmonic_retraining",
+                        lambda *a: built.append(original(*a)) or built[-1])
+    options = {**NO_RETRAINING, "retrain_every": 2, "max_iterations": 6,
+               "retrain_batches": 2, "retrain_batch_size": 32}
+    states, states_again = [], []
+    records = harmonic_pruning(trained[1], data, on_record=lambda r, s: states.append(s),
+                               **options)
+    assert [r["iteration"] for r in records if r["retrained"]] == [2, 4, 6]
+    assert len(built) == 1 and built[0].traces == 1
+    again = harmonic_pruning(trained[1], data, on_record=lambda r, s: states_again.append(s),
+                             **options)
+    assert strip_timings(again) == strip_timings(records)  # deterministic, bit for bit
+    assert all(a.equals(b) for a, b in zip(states, states_again, strict=True))
 
 
 def test_retraining_keeps_ranks_and_changes_weights(uninterrupted):
@@ -238,16 +302,16 @@ _KILLED_RUN = textwrap.dedent("""
     state0 = pruning.load_state(sys.argv[1])
     data, _ = prepare("digits", None, validation_fraction=0.15, test_fraction=0.25, seed=0)
     calls = []
-    train_batches = retraining._train_batches
+    run = retraining.CompiledRetraining.run
 
-    def killed_mid_retraining(model, x, y, rows, batch_size):
+    def killed_mid_retraining(self, params, masks, rows):
         calls.append(1)
         if len(calls) == 2:  # the retraining of iteration 10: two batches, then SIGKILL
-            train_batches(model, x, y, rows[:2 * batch_size], batch_size)
+            run(self, params, masks, rows[:2])
             os.kill(os.getpid(), signal.SIGKILL)
-        train_batches(model, x, y, rows, batch_size)
+        return run(self, params, masks, rows)
 
-    retraining._train_batches = killed_mid_retraining
+    retraining.CompiledRetraining.run = killed_mid_retraining
     pruning.harmonic_pruning(state0, data, state_dir=sys.argv[2], **json.loads(sys.argv[3]))
 """)
 

@@ -61,13 +61,20 @@ def test_magnitude_pruning_without_retraining_budget(trained, data, no_retrainin
     assert curve["test_accuracy"].iloc[0] > curve["test_accuracy"].iloc[-1]
 
 
-def test_magnitude_pruning_keeps_its_mask_while_retraining(trained, data):
+def test_magnitude_pruning_keeps_its_mask_while_retraining(trained, data, monkeypatch):
+    from relusv.pruning import retraining
+
+    built = []
+    original = retraining.dense_retraining
+    monkeypatch.setattr("relusv.pruning.baselines.dense_retraining",
+                        lambda *a: built.append(original(*a)) or built[-1])
     # Budgets below the dense network's 1754 parameters, with retraining in between.
     records = [{"iteration": 0, "parameters": 2522, "retrain_batches_total": 0},
                {"iteration": 5, "parameters": 1200, "retrain_batches_total": 3},
                {"iteration": 9, "parameters": 700, "retrain_batches_total": 6}]
     curve = magnitude_pruning_curve(trained[1], data, records, n_budgets=3,
                                     retrain_batch_size=64, seed=1)
+    assert len(built) == 1 and built[0].traces == 1  # two retrainings, one compiled loop
     assert curve["iteration"].tolist() == [0, 5, 9]
     assert curve["retrain_batches"].tolist() == [0, 3, 6]
     # honest counts (non-zero weights + biases) after retraining: pruned weights stayed zero

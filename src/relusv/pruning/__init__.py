@@ -6,8 +6,8 @@
 - :mod:`relusv.pruning.harmonic`: harmonic pruning itself: one step (:func:`truncate_layer`,
   :func:`pruning_step`), when to retrain (:func:`retrain_reasons`), the checkpointed run
   (:func:`harmonic_pruning`) and its records as a table (:func:`pruning_frame`).
-- :mod:`relusv.pruning.retraining`: retraining with Keras on mini-batches drawn from a key
-  (:func:`batch_rows`), shared by harmonic and magnitude pruning.
+- :mod:`relusv.pruning.retraining`: retraining, one compiled TensorFlow loop per run, on
+  mini-batches drawn from a key (:func:`batch_rows`), shared by harmonic and magnitude pruning.
 - :mod:`relusv.pruning.baselines`: one-shot truncated SVD and global magnitude pruning at
   harmonic pruning's parameter budgets.
 

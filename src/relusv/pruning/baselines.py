@@ -13,7 +13,6 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 
-import keras
 import numpy as np
 import pandas as pd
 
@@ -23,15 +22,12 @@ from relusv._validation import (
     check_positive_int,
     check_positive_real,
 )
-from relusv.layers import hidden_layers
-from relusv.models import build_mlp
 from relusv.parameter_counts import double_mlp_parameter_count
 from relusv.pruning.retraining import (
     _TAG_MAGNITUDE_GRADUAL,
     _TAG_MAGNITUDE_ONE_SHOT,
-    _compile_for_retraining,
-    _train_batches,
-    batch_rows,
+    dense_retraining,
+    retrain_dense,
 )
 from relusv.pruning.state import (
     RANK_RTOL,
@@ -43,7 +39,7 @@ from relusv.pruning.state import (
     _relu,
     _svd,
 )
-from relusv.training import check_prepared_data, enable_determinism
+from relusv.training import check_prepared_data
 
 __all__ = ["magnitude_pruning_curve", "one_shot_svd_curve"]
 
@@ -225,16 +221,6 @@ def one_shot_svd_curve(
 # baseline: global magnitude pruning of a dense copy
 
 
-class _FixedMask(keras.constraints.Constraint):
-    """Multiplies a kernel by a fixed 0/1 mask; Keras applies it after every optimiser step."""
-
-    def __init__(self, mask: np.ndarray):
-        self.mask = keras.ops.convert_to_tensor(mask.astype(np.float32))
-
-    def __call__(self, w):
-        return w * keras.ops.cast(self.mask, w.dtype)
-
-
 def _dense_logits(kernels, biases, x) -> np.ndarray:
     h = x
     for w, b in zip(kernels[:-1], biases[:-1], strict=True):
@@ -267,23 +253,6 @@ def _global_mask(kernels, prunable, keep: int, previous) -> list[np.ndarray]:
     return masks
 
 
-def _retrain_masked(kernels, biases, masks, widths, x, y, *, batches, batch_size,
-                    learning_rate, key):
-    enable_determinism()
-    model = build_mlp(x.shape[1], widths, biases[-1].shape[0], seed=0)
-    layers = [*hidden_layers(model), model.get_layer("logits")]
-    for layer, w, b, mask in zip(layers, kernels, biases, masks, strict=True):
-        layer.set_weights([w, b])
-        if not mask.all():
-            layer.kernel.constraint = _FixedMask(mask)
-    _compile_for_retraining(model, learning_rate, x, y)
-    _train_batches(model, x, y, batch_rows(len(x), batches, batch_size, key), batch_size)
-    # Read back as they are (not re-masked), so that the parameter count is honest.
-    kernels = [keras.ops.convert_to_numpy(layer.kernel) for layer in layers]
-    biases = [keras.ops.convert_to_numpy(layer.bias) for layer in layers]
-    return kernels, biases
-
-
 def magnitude_pruning_curve(
     state: PruningState,
     data: Mapping[str, np.ndarray],
@@ -304,8 +273,8 @@ def magnitude_pruning_curve(
     ``retrain_batches_total`` ``B``) the weights of smallest magnitude over all kernels (the
     output kernel too if ``prune_output``) are set to zero, keeping ``P - (#biases + #unprunable
     weights)`` of them (capped at all of them: a double-layer network can have more parameters
-    than the dense one), and the network is retrained with the mask fixed (a Keras kernel
-    constraint multiplies by the mask after every Adam step) so that its retraining up to that
+    than the dense one), and the network is retrained with the mask fixed (pruned weights get no
+    gradient, so no Adam update, and stay zero) so that its retraining up to that
     point is ``B`` batches of ``retrain_batch_size``, a fresh Adam each time.
 
     Parameters
@@ -383,6 +352,7 @@ def magnitude_pruning_curve(
     kernels, biases = kernels0, biases0
     masks = [np.ones_like(k, dtype=bool) for k in kernels0]
     done_batches = 0
+    compiled = None
     for t in iterations:
         rec = by_iteration[t]
         target, budget_batches = int(rec["parameters"]), int(rec["retrain_batches_total"])
@@ -400,10 +370,11 @@ def magnitude_pruning_curve(
         masks = _global_mask(kernels, prunable, keep, masks)
         kernels = [k * m for k, m in zip(kernels, masks, strict=True)]
         if batches > 0:
-            kernels, biases = _retrain_masked(
-                kernels, biases, masks, state.widths, data["x_train"], data["y_train"],
-                batches=batches, batch_size=retrain_batch_size, learning_rate=learning_rate,
-                key=key)
+            if compiled is None:  # built at the first retraining, traced once for the curve
+                compiled = dense_retraining(kernels, biases, data["x_train"], data["y_train"],
+                                            learning_rate)
+            kernels, biases = retrain_dense(compiled, kernels, biases, masks, batches=batches,
+                                            batch_size=retrain_batch_size, key=key)
         done_batches = budget_batches
         rows.append({
             "iteration": t,

@@ -34,11 +34,12 @@ One step of harmonic pruning (:func:`pruning_step`, :func:`harmonic_pruning`):
    ``retrain_batch_size`` when the validation accuracy after the step is more than
    ``accuracy_drop`` below that of the network before pruning (iteration 0), or the iteration is a
    multiple of ``retrain_every``, or some layer has a rank in ``(0, rank_threshold)``.
-   Retraining builds a Keras model of :class:`~relusv.layers.DoubleDense` layers with the current
-   ranks (:func:`~relusv.pruning.state.model_from_state`), so training keeps every rank at most
-   ``r_l``, with a *fresh* Adam optimiser (learning rate ``learning_rate``), on batches drawn from
-   the training set in an order that is a function of ``(seed, iteration)`` only, with
-   TensorFlow's op determinism switched on (:mod:`relusv.pruning.retraining`).
+   Retraining trains the factors padded to full rank with the components beyond the current
+   rank ``r_l`` masked (they stay exactly zero, so training keeps every rank at most ``r_l``),
+   with a *fresh* Adam optimiser (learning rate ``learning_rate``, Keras' defaults otherwise), on
+   batches drawn from the training set in an order that is a function of ``(seed, iteration)``
+   only, with TensorFlow's op determinism switched on; one compiled loop serves every retraining
+   of a run (:mod:`relusv.pruning.retraining`).
 5. The run stops when every hidden layer has rank 0 (the paper prunes until no parameters of the
    hidden layers are left), or after iteration ``max_iterations``.
 
@@ -81,7 +82,7 @@ from relusv._validation import (
     check_real,
 )
 from relusv.files import atomic_path
-from relusv.pruning.retraining import _TAG_HARMONIC, _retrain
+from relusv.pruning.retraining import _TAG_HARMONIC, harmonic_retraining, retrain_state
 from relusv.pruning.state import (
     RANK_RTOL,
     PruningState,
@@ -501,6 +502,7 @@ def harmonic_pruning(
 
     reference = ref_correct / n_val
     outs = _hidden_outputs(state, x_val)
+    compiled = None
     while any(state.ranks):
         iteration = records[-1]["iteration"] + 1
         if max_iterations is not None and iteration > max_iterations:
@@ -514,9 +516,11 @@ def harmonic_pruning(
                                   accuracy_drop=accuracy_drop, retrain_every=retrain_every,
                                   rank_threshold=rank_threshold)
         if reasons:
-            state = _retrain(state, x_train, y_train, batches=retrain_batches,
-                             batch_size=retrain_batch_size, learning_rate=learning_rate,
-                             key=(seed, _TAG_HARMONIC, iteration))
+            if compiled is None:  # built at the first retraining, traced once for the run
+                compiled = harmonic_retraining(state, x_train, y_train, learning_rate)
+            state = retrain_state(compiled, state, batches=retrain_batches,
+                                  batch_size=retrain_batch_size,
+                                  key=(seed, _TAG_HARMONIC, iteration))
             batches_total += retrain_batches
         outs = _hidden_outputs(state, x_val)
         val_correct = int(np.count_nonzero(np.argmax(_logits(state, outs[-1]), 1) == y_val))
