@@ -64,7 +64,8 @@ def test_the_demo_groups_a_replicate_s_analysis_and_a_pruned_network_s_chain(dem
                                     "width_subsamples"] + ["relu_singular_value_bounds_part"] * 6)
     assert sorted(job["rule"] for job in groups["pruning_digits_double_11"]["jobs"]) == [
         "double_layer_network", "harmonic_pruning", "pruning_baselines"]
-    # an architecture's from-scratch seeds are one job (it trains them all), submitted alone
+    # an architecture's from-scratch seeds (the demo's 2, within one group of seeds_per_job) are
+    # one job (it trains them all), submitted alone
     scratch = [unit for unit in demo_plan if unit["jobs"][0]["rule"] == "from_scratch_seeds"]
     assert sorted(unit["jobs"][0]["wildcards"]["architecture"] for unit in scratch) == [
         "0", "1", "2"]

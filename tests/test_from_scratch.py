@@ -154,3 +154,16 @@ def test_bad_arguments_raise(data):
         from_scratch_run(data, ARCHS[0], -1, **OPTIONS)
     with pytest.raises(ValueError, match="patience"):
         from_scratch_run(data, ARCHS[0], 0, **{**OPTIONS, "patience": 0})
+
+
+def test_seed_groups_cut_the_seeds_into_jobs_and_appending_keeps_the_full_groups():
+    from relusv.from_scratch import group_seeds, seed_groups
+
+    assert seed_groups([0, 1, 2, 3, 4], 3) == ["0-1-2", "3-4"]
+    assert seed_groups([0, 1], 3) == ["0-1"]
+    assert seed_groups([7, 2, 9], 1) == ["7", "2", "9"]
+    assert seed_groups([0, 1, 2, 3, 4, 5], 3)[0] == seed_groups([0, 1, 2, 3, 4], 3)[0]
+    assert [seed for name in seed_groups(range(7), 3) for seed in group_seeds(name)] == list(
+        range(7))
+    with pytest.raises(ValueError, match="seeds_per_job"):
+        seed_groups([0, 1], 0)

@@ -96,7 +96,8 @@ def test_planned_jobs_of_the_paper_config():
     assert by_rule["raw_dataset"] == 4  # mnist, fashion_mnist, cifar10, boston_housing
     assert by_rule["appendix_figure"] == 4  # one per appendix network, all its replicates
     assert by_rule["harmonic_pruning"] == by_rule["double_layer_network"] == 3 + 1
-    assert by_rule["from_scratch_seeds"] == 2 * 3  # pruned x architectures, all seeds each
+    # pruned x architectures x groups of seeds_per_job = 3 of the 5 seeds
+    assert by_rule["from_scratch_seeds"] == 2 * 3 * 2
     assert by_rule["from_scratch_comparison"] == 2
     assert by_rule["claims"] == by_rule["replicates_table"] == 1
     assert "pretrained_network" not in by_rule
@@ -110,7 +111,7 @@ def test_planned_jobs_of_the_paper_config():
         {"rule": "appendix_figure", "wildcards": {"network": "mnist_20"}},
         {"rule": "pruning_baselines", "wildcards": {"pruned": "cifar10_double", "seed": "211"}},
         {"rule": "from_scratch_seeds",
-         "wildcards": {"pruned": "mnist_double", "architecture": "2"}},
+         "wildcards": {"pruned": "mnist_double", "architecture": "2", "seeds": "3-4"}},
         {"rule": "from_scratch_comparison", "wildcards": {"pruned": "mnist_double"}},
     ]:
         assert job in jobs
@@ -184,14 +185,18 @@ def test_job_work_of_training_is_epochs_times_parameters_and_of_a_bounds_part_on
     assert wb.job_work("trained_network", mnist_100, config) == 20 * 99_710
     assert wb.job_work("classified_subsets", mnist_100, config) == 99_710
     assert wb.job_work("width_subsamples", mnist_100, config) == 99_710 + 100 * 100 * 300
-    # a part: (min(n, N) + m) r^2 of its hidden layer, N = subsets.max_size = 1000, over the
-    # layer's ceil(m / bounds.ranks_per_job) parts of interleaved ranks (50: 2 parts of 100)
+    # a part: (n' + m) r^2 of its hidden layer, n' = min(n, N, m) with the tight bounds in the
+    # row space of W (N = subsets.max_size = 1000), over the layer's ceil(m /
+    # bounds.ranks_per_job) parts of interleaved ranks (50: 2 parts of 100)
     part = "relu_singular_value_bounds_part"
-    assert wb.job_work(part, mnist_100, config, "1") == (784 + 100) * 100**2 / 2
+    assert wb.job_work(part, mnist_100, config, "1") == (100 + 100) * 100**2 / 2
     assert wb.job_work(part, mnist_100, config, 2) == wb.job_work(part, mnist_100, config, 3) == (
         (100 + 100) * 100**2 / 2)
-    cifar10_300 = config["networks"]["cifar10_300"]  # 3072 inputs: n' = N = 1000; 6 parts
-    assert wb.job_work(part, cifar10_300, config, 1) == (1000 + 300) * 300**2 / 6
+    cifar10_300 = config["networks"]["cifar10_300"]  # 3072 inputs: n' = m = 300; 6 parts
+    assert wb.job_work(part, cifar10_300, config, 1) == (300 + 300) * 300**2 / 6
+    # in all of span X (the paper's procedure, or row_space: false): n' = min(n, N)
+    paper = {**config, "bounds": {**config["bounds"], "method": "paper"}}
+    assert wb.job_work(part, cifar10_300, paper, 1) == (1000 + 300) * 300**2 / 6
     for layer in (None, 0, 4, "all"):
         with pytest.raises(ValueError, match="a bounds part needs its layer, 1 to 3"):
             wb.job_work(part, mnist_100, config, layer)
@@ -248,8 +253,8 @@ def test_estimate_copies_a_replicate_from_the_probe_replicate_of_its_network():
                                   "network=mnist_100,seed=1,subset=correct,layer=2,part=1")
     pruned = estimate.loc[("harmonic_pruning", "pruned=cifar10_double,seed=211")]
     assert pruned["from_job"] == "harmonic_pruning pruned=cifar10_double,seed=11"
-    run = estimate.loc[("from_scratch_seeds", "pruned=mnist_double,architecture=1")]
-    assert run["from_job"] == "from_scratch_seeds pruned=mnist_double,architecture=1"
+    run = estimate.loc[("from_scratch_seeds", "pruned=mnist_double,architecture=1,seeds=3-4")]
+    assert run["from_job"] == "from_scratch_seeds pruned=mnist_double,architecture=1,seeds=3-4"
 
 
 def test_estimate_scales_a_bounds_part_by_its_own_layer():

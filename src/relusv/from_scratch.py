@@ -52,6 +52,23 @@ logger = logging.getLogger(__name__)
 RUN_COLUMNS = tuple(c for c in FROM_SCRATCH_RUNS.columns if c != "network")
 
 
+def seed_groups(seeds: Sequence[int], seeds_per_job: int) -> list[str]:
+    """The seeds of the from-scratch runs cut into jobs of at most ``seeds_per_job`` seeds, in
+    the config's order, each named by its seeds joined with ``-`` (``[0, 1, 2, 3, 4]`` by 3:
+    ``["0-1-2", "3-4"]``): the ``{seeds}`` wildcard of the workflow's ``from_scratch_seeds``.
+    Appending a seed leaves the names of the full groups before it, so their jobs do not rerun.
+    """
+    seeds_per_job = check_positive_int(seeds_per_job, "seeds_per_job")
+    seeds = [int(seed) for seed in seeds]
+    return ["-".join(str(seed) for seed in seeds[first : first + seeds_per_job])
+            for first in range(0, len(seeds), seeds_per_job)]
+
+
+def group_seeds(name: str) -> list[int]:
+    """The seeds of a group named by :func:`seed_groups`."""
+    return [int(seed) for seed in name.split("-")]
+
+
 def architecture_at(architectures: Sequence[Mapping], index: int,
                     input_dim: int | None = None) -> dict:
     """The ``index``-th architecture of ``architectures``, checked and named.

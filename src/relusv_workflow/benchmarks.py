@@ -33,6 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from relusv.config import bounds_jobs, network_replicates, network_seeds
+from relusv.from_scratch import seed_groups
 from relusv.tidy import SUBSETS
 
 #: Which jobs each benchmarked rule has, by the configured names it runs over (see
@@ -40,9 +41,10 @@ from relusv.tidy import SUBSETS
 #: ``"pretrained_replicates"`` and ``"replicates"`` (every (network, seed) of the networks
 #: trained here, given as a model, or both); ``"bounds_parts"`` (every replicate's (subset,
 #: layer)); ``"appendix_networks"`` (one job per appendix network, over all its replicates);
-#: ``"pruned_replicates"`` (every (pruned, seed)); ``"from_scratch_architectures"`` (every
-#: pruned network's architecture, one job for all its seeds); ``"pruned"`` (the networks to
-#: prune); ``"once"`` (one job) or ``"once_if_pruned"`` (one job when any network is pruned).
+#: ``"pruned_replicates"`` (every (pruned, seed)); ``"from_scratch_groups"`` (every pruned
+#: network's architecture and group of seeds, :func:`relusv.from_scratch.seed_groups`);
+#: ``"pruned"`` (the networks to prune); ``"once"`` (one job) or ``"once_if_pruned"`` (one job
+#: when any network is pruned).
 RULE_JOBS = {
     "raw_dataset": "datasets",
     "prepared_dataset": "datasets",
@@ -67,7 +69,7 @@ RULE_JOBS = {
     "double_layer_network": "pruned_replicates",
     "harmonic_pruning": "pruned_replicates",
     "pruning_baselines": "pruned_replicates",
-    "from_scratch_seeds": "from_scratch_architectures",
+    "from_scratch_seeds": "from_scratch_groups",
     "from_scratch_comparison": "pruned",
     "fig5_harmonic_pruning": "once_if_pruned",
     "pruning_baselines_figure": "once_if_pruned",
@@ -118,11 +120,14 @@ def _job_wildcards(config: Mapping, job_set: str) -> list[dict[str, str]]:
         return [{"network": n} for n in names if n not in config["figure_networks"]]
     if job_set == "pruned_replicates":
         return _replicates(pruned, list(pruned), key="pruned")
-    if job_set == "from_scratch_architectures":
+    if job_set == "from_scratch_groups":
         from_scratch = pruning.get("from_scratch", {}) if pruned else {}
-        return [{"pruned": name, "architecture": str(index)}
+        groups = (seed_groups(from_scratch.get("seeds", ()), from_scratch["seeds_per_job"])
+                  if pruned else [])
+        return [{"pruned": name, "architecture": str(index), "seeds": group}
                 for name in pruned
-                for index in range(len(from_scratch.get("architectures", ())))]
+                for index in range(len(from_scratch.get("architectures", ())))
+                for group in groups]
     if job_set == "pruned":
         return [{"pruned": name} for name in pruned]
     if job_set == "once":
@@ -286,7 +291,8 @@ def job_work(rule: str, network: Mapping, config: Mapping, layer: int | str | No
     - ``relu_singular_value_bounds_part``: hidden layer ``layer`` (1 is the first) alone,
       ``(n' + m) r^2`` with ``n' = min(n, N)``, ``r = min(m, n')`` and ``N`` the subset size
       (``subsets.max_size``): one Adam step of rank ``k`` costs ``N k (n' + m)``, summed over
-      ``k <= r``;
+      ``k <= r``; with the tight bounds in the row space of ``W`` (``bounds.method: tight``,
+      ``row_space: true``) ``n' = min(n, N, m)``;
     - ``gaussian_mean_widths``: checkpoints (epochs) times (parameters plus ``n_draws`` times
       the summed widths): forward passes and the widths' products at every checkpoint;
     - ``width_subsamples``: parameters plus ``subsamples`` times ``n_draws`` times the summed
@@ -314,7 +320,11 @@ def job_work(rule: str, network: Mapping, config: Mapping, layer: int | str | No
         # a job is one of the layer's parts of interleaved ranks, which cost about the same
         parts = sum(lay == str(layer) for lay, _ in
                     bounds_jobs(network, config["bounds"]["ranks_per_job"]))
-        return float((min(n, n_points) + m) * min(m, n, n_points) ** 2) / parts
+        bounds = config["bounds"]
+        coordinates = min(n, n_points)
+        if bounds["method"] == "tight" and bounds["row_space"]:
+            coordinates = min(coordinates, m)  # the row space of W has rank <= m
+        return float((coordinates + m) * min(m, n, n_points) ** 2) / parts
     if rule == "gaussian_mean_widths":
         return float(network["epochs"] * (parameters + config["widths"]["n_draws"] * sum(widths)))
     if rule == "width_subsamples":

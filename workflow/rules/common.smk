@@ -12,7 +12,7 @@ from relusv.config import (
     replicate_entry,
     trace_config,
 )
-from relusv.from_scratch import architecture_at
+from relusv.from_scratch import architecture_at, group_seeds, seed_groups
 from relusv.tidy import SUBSETS
 from relusv_workflow.benchmarks import planned_jobs
 
@@ -105,23 +105,18 @@ def from_scratch_architecture(wildcards):
                            int(wildcards.architecture))
 
 
-# One run's CSV; {pruned} and {architecture} are the wildcards of from_scratch_seeds.
-FROM_SCRATCH_RUN = "results/pruning/{pruned}/from_scratch/architecture{architecture}_seed{seed}.csv"
-
-
-def from_scratch_seed_outputs():
-    """The outputs of one from_scratch_seeds job: one run's CSV per configured seed, in the
-    config's order, with the wildcards ``{pruned}`` and ``{architecture}`` left in."""
-    return [FROM_SCRATCH_RUN.replace("{seed}", str(seed))
-            for seed in config["pruning"]["from_scratch"]["seeds"]]
+# The runs of one from_scratch_seeds job, a row per seed: {seeds} names a group of
+# pruning.from_scratch.seeds (relusv.from_scratch.seed_groups).
+FROM_SCRATCH_RUNS = "results/pruning/{pruned}/from_scratch/architecture{architecture}_seeds{seeds}.csv"
 
 
 def from_scratch_runs(wildcards):
-    """Every (architecture, seed) run of the from-scratch comparison of ``{pruned}``, in order."""
+    """Every (architecture, seed group) job's runs of the from-scratch comparison of
+    ``{pruned}``, in (architecture, seed) order."""
     from_scratch = config["pruning"]["from_scratch"]
-    return [FROM_SCRATCH_RUN.format(pruned=wildcards.pruned, architecture=index, seed=seed)
-            for index in range(len(from_scratch["architectures"]))
-            for seed in from_scratch["seeds"]]
+    groups = seed_groups(from_scratch["seeds"], from_scratch["seeds_per_job"])
+    return [FROM_SCRATCH_RUNS.format(pruned=wildcards.pruned, architecture=index, seeds=group)
+            for index in range(len(from_scratch["architectures"])) for group in groups]
 
 
 def bounds_parts(wildcards):
