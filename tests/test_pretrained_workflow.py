@@ -78,7 +78,9 @@ def test_pretrained_network_through_the_workflow_and_the_cli(tmp_path):
                      str(tmp_path / "pool.npz"), "--out", str(out), "--name", "user_mlp",
                      "--max-size", str(subsets["max_size"]), "--min-size",
                      str(subsets["min_size"]), "--subset-seed", str(subsets["seed"]),
-                     "--steps", str(bounds["steps"]), "--n-draws", str(n_draws)]) == 0
+                     "--steps", str(bounds["steps"]), "--tight-steps",
+                     str(bounds["tight_steps"]), "--paper-reference", "--n-draws",
+                     str(n_draws)]) == 0
     workflow_subsets = np.load(work / "results/subsets/user_mlp/seed0.npz")
     cli_subsets = json.loads((out / "subsets.json").read_text())
     assert cli_subsets["size"] == len(workflow_subsets["incorrect"])

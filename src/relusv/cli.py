@@ -44,7 +44,9 @@ import numpy as np
 #: the command's own.
 DEFAULTS = {
     "max_size": 1000, "min_size": 10, "subset_seed": 0,
-    "steps": 500, "bounds_learning_rate": 0.1, "approximant_bias": "free",
+    "steps": 500, "bounds_learning_rate": 0.1, "approximant_bias": "free", "method": "tight",
+    "tight_steps": 200, "error_power": 3.0, "choose_start_at": 25, "row_space": True,
+    "paper_reference": False,
     "n_draws": 100, "width_seed": 0, "subsamples": 100, "subsample_fraction": 0.5,
     "retrain_batches": 50, "retrain_batch_size": 1024, "accuracy_drop": 0.005,
     "retrain_every": 10, "rank_threshold": 10, "pruning_learning_rate": 0.001,
@@ -161,8 +163,25 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--subset-seed", type=int, default=d["subset_seed"], metavar="SEED",
                    help="seed of the draw of the subsets' points")
     g = p.add_argument_group("ReLU singular value bounds (config: bounds)")
+    g.add_argument("--method", choices=("tight", "paper"), default=d["method"],
+                   help="tight: exact where the mathematics allows, elsewhere Adam aimed at the "
+                        "max-error; paper: the paper's procedure")
     g.add_argument("--steps", type=int, default=d["steps"], metavar="N",
-                   help="most Adam steps per rank")
+                   help="most Adam steps per rank of the paper's procedure")
+    g.add_argument("--tight-steps", type=int, default=d["tight_steps"], metavar="N",
+                   help="tight: most Adam steps per rank")
+    g.add_argument("--error-power", type=float, default=d["error_power"], metavar="P",
+                   help="tight: Adam minimises the sum of (squared error)^P (1: the paper's)")
+    g.add_argument("--choose-start-at", type=int, default=d["choose_start_at"], metavar="N",
+                   help="tight: after N steps only the better of the two starts goes on")
+    g.add_argument("--row-space", action=argparse.BooleanOptionalAction,
+                   default=d["row_space"],
+                   help="tight: search approximants in the row space of W (cheaper on input "
+                        "layers, a few percent looser there)")
+    g.add_argument("--paper-reference", action=argparse.BooleanOptionalAction,
+                   default=d["paper_reference"],
+                   help="tight: also run the paper's procedure (column paper_bound; no bound "
+                        "above it)")
     g.add_argument("--bounds-learning-rate", type=float, default=d["bounds_learning_rate"],
                    metavar="RATE", help="Adam step size, relative to the scale of W")
     g.add_argument("--approximant-bias", choices=("free", "fixed"),
@@ -224,8 +243,8 @@ def _check_options(args) -> None:
         check_real,
     )
 
-    for name in ("max_size", "min_size", "steps", "n_draws", "retrain_batches",
-                 "retrain_batch_size", "retrain_every"):
+    for name in ("max_size", "min_size", "steps", "tight_steps", "choose_start_at", "n_draws",
+                 "retrain_batches", "retrain_batch_size", "retrain_every"):
         check_positive_int(getattr(args, name), f"--{name.replace('_', '-')}")
     for name in ("subset_seed", "width_seed", "split_seed", "pruning_seed", "rank_threshold"):
         check_nonnegative_int(getattr(args, name), f"--{name.replace('_', '-')}")
@@ -236,6 +255,7 @@ def _check_options(args) -> None:
         check_real(getattr(args, name), f"--{name.replace('_', '-')}", low=0.0, high=1.0,
                    low_open=True, high_open=True)
     check_real(args.accuracy_drop, "--accuracy-drop", low=0.0, high=1.0)
+    check_real(args.error_power, "--error-power", low=1.0)
     if args.subsamples < 20:
         raise UsageError(f"--subsamples must be at least 20 (95 % of them must be more than all "
                          f"but one), got {args.subsamples}")
@@ -478,17 +498,20 @@ def _run(args, network: Network, data, splits, progress) -> dict[str, Path]:
     files["subsets"] = out / "subsets.json"
     write_json(files["subsets"], summary)
 
+    bounds_options = dict(
+        steps=args.steps, learning_rate=args.bounds_learning_rate,
+        approximant_bias=args.approximant_bias, method=args.method, tight_steps=args.tight_steps,
+        error_power=args.error_power, choose_start_at=args.choose_start_at,
+        row_space=args.row_space, paper_reference=args.paper_reference)
     with progress.capture_logs():
         parts = []
         for layer, subset in pairs:
             progress.status("bounds of layer %d over the %s points", layer, subset)
             parts.append(network_bounds(name, weights, {subset: split[subset]}, layers=[layer],
-                                        steps=args.steps, learning_rate=args.bounds_learning_rate,
-                                        approximant_bias=args.approximant_bias))
+                                        **bounds_options))
             progress.advance()
-        bounds = (gather_network_bounds(parts) if parts else network_bounds(
-            name, weights, split, steps=args.steps, learning_rate=args.bounds_learning_rate,
-            approximant_bias=args.approximant_bias))
+        bounds = (gather_network_bounds(parts) if parts
+                  else network_bounds(name, weights, split, **bounds_options))
         progress.stage("Gaussian mean widths of %d layers, %d draws", len(weights),
                        args.n_draws)
         widths, differences = layer_widths_and_differences(
