@@ -8,7 +8,7 @@ from functools import partial
 import numpy as np
 import pytest
 
-from relusv import _bounds_optimiser, _bounds_progress
+from relusv import _bounds_adam, _bounds_progress
 from relusv import singular_values as sv
 
 # Early stopping is pinned and replayed on the paper's procedure (one start per rank); racing of
@@ -96,7 +96,7 @@ def test_early_stopping_does_not_depend_on_threads_or_other_ranks():
 
 
 def _toy_bucket(seed: int, K: int = 4, m: int = 6, R: int = 3, d: int = 5, n_points: int = 40):
-    """Inputs of :func:`_bounds_optimiser._optimise_bucket` for K random slices."""
+    """Inputs of :func:`_bounds_adam._optimise_bucket` for K random slices."""
     rng = np.random.default_rng(seed)
     f32 = np.float32
     A = rng.standard_normal((n_points, d)).astype(f32)
@@ -115,7 +115,7 @@ def test_the_stopping_rule(method):
     exactly from fixed-step runs of 0 .. steps steps (which the early run follows bit for bit)."""
     steps, tolerance, patience = 80, 1e-2, 10
     bucket = _toy_bucket(seed=2)
-    run = partial(_bounds_optimiser._optimise_bucket, *bucket, method=method, norm=1 / 40)
+    run = partial(_bounds_adam._optimise_bucket, *bucket, method=method, norm=1 / 40)
     early = run(steps=steps, tolerance=tolerance, patience=patience)
     fixed = [run(steps=t) for t in range(steps + 1)]
     best_err = np.array([f[4] for f in fixed], dtype=np.float64)  # (steps + 1, K)

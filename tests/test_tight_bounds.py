@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import minimize
 
-from relusv import _bounds_optimiser
+from relusv import _bounds_adam
 from relusv.analyses import gather_network_bounds, network_bounds
 from relusv.singular_values import relu_singular_value_bounds, running_minimum_source
 from relusv.tables import bounds_table
@@ -251,7 +251,7 @@ def test_only_the_better_start_goes_on_after_choose_at():
               np.full((K, 1, R), 0.02, dtype=f32), np.full((K, 1, 1), 0.02, dtype=f32))
 
     def run(partner=None, **options):
-        return _bounds_optimiser._optimise_bucket(*bucket, partner, method="factored",
+        return _bounds_adam._optimise_bucket(*bucket, partner, method="factored",
                                                   norm=1 / n_points, power=3.0, **options)
 
     chosen = run(np.array([1, 0]), steps=60, choose_at=20)
