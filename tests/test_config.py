@@ -154,7 +154,7 @@ def test_full_paper_dag_builds_without_data(tmp_path):
                         ("relu_singular_value_bounds_part", 132),
                         ("gaussian_mean_widths", 10), ("raw_dataset", 4),
                         ("appendix_figure", 4), ("claims", 1), ("replicates_table", 1),
-                        ("harmonic_pruning", 6), ("from_scratch_seeds", 12),
+                        ("harmonic_pruning", 6), ("from_scratch_seeds", 6),
                         ("from_scratch_comparison", 2)]:
         assert any(line.split() == [rule, str(count)] for line in result.stdout.splitlines()), (
             f"dry run does not schedule {count} {rule} jobs:\n{result.stdout[-3000:]}")

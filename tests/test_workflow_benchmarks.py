@@ -96,8 +96,8 @@ def test_planned_jobs_of_the_paper_config():
     assert by_rule["raw_dataset"] == 4  # mnist, fashion_mnist, cifar10, boston_housing
     assert by_rule["appendix_figure"] == 4  # one per appendix network, all its replicates
     assert by_rule["harmonic_pruning"] == by_rule["double_layer_network"] == 3 + 1
-    # pruned x architectures x groups of seeds_per_job = 3 of the 5 seeds
-    assert by_rule["from_scratch_seeds"] == 2 * 3 * 2
+    # pruned x architectures, all 5 seeds in one job (seeds_per_job: 5)
+    assert by_rule["from_scratch_seeds"] == 2 * 3
     assert by_rule["from_scratch_comparison"] == 2
     assert by_rule["claims"] == by_rule["replicates_table"] == 1
     assert "pretrained_network" not in by_rule
@@ -111,7 +111,7 @@ def test_planned_jobs_of_the_paper_config():
         {"rule": "appendix_figure", "wildcards": {"network": "mnist_20"}},
         {"rule": "pruning_baselines", "wildcards": {"pruned": "cifar10_double", "seed": "211"}},
         {"rule": "from_scratch_seeds",
-         "wildcards": {"pruned": "mnist_double", "architecture": "2", "seeds": "3-4"}},
+         "wildcards": {"pruned": "mnist_double", "architecture": "2", "seeds": "0-1-2-3-4"}},
         {"rule": "from_scratch_comparison", "wildcards": {"pruned": "mnist_double"}},
     ]:
         assert job in jobs
@@ -253,8 +253,10 @@ def test_estimate_copies_a_replicate_from_the_probe_replicate_of_its_network():
                                   "network=mnist_100,seed=1,subset=correct,layer=2,part=1")
     pruned = estimate.loc[("harmonic_pruning", "pruned=cifar10_double,seed=211")]
     assert pruned["from_job"] == "harmonic_pruning pruned=cifar10_double,seed=11"
-    run = estimate.loc[("from_scratch_seeds", "pruned=mnist_double,architecture=1,seeds=3-4")]
-    assert run["from_job"] == "from_scratch_seeds pruned=mnist_double,architecture=1,seeds=3-4"
+    run = estimate.loc[("from_scratch_seeds",
+                        "pruned=mnist_double,architecture=1,seeds=0-1-2-3-4")]
+    assert run["from_job"] == ("from_scratch_seeds "
+                               "pruned=mnist_double,architecture=1,seeds=0-1-2-3-4")
 
 
 def test_estimate_scales_a_bounds_part_by_its_own_layer():
