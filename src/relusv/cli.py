@@ -126,6 +126,9 @@ def _version() -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
+    # numpy only: the choices are the library's own, so they cannot drift
+    from relusv.singular_values import APPROXIMANT_BIASES, METHODS
+
     d = DEFAULTS
     parser = argparse.ArgumentParser(
         prog="relusv", formatter_class=_HelpFormatter,
@@ -163,7 +166,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--subset-seed", type=int, default=d["subset_seed"], metavar="SEED",
                    help="seed of the draw of the subsets' points")
     g = p.add_argument_group("ReLU singular value bounds (config: bounds)")
-    g.add_argument("--method", choices=("tight", "paper"), default=d["method"],
+    g.add_argument("--method", choices=METHODS, default=d["method"],
                    help="tight: exact where the mathematics allows, elsewhere Adam aimed at the "
                         "max-error; paper: the paper's procedure")
     g.add_argument("--steps", type=int, default=d["steps"], metavar="N",
@@ -184,7 +187,7 @@ def _parser() -> argparse.ArgumentParser:
                         "above it)")
     g.add_argument("--bounds-learning-rate", type=float, default=d["bounds_learning_rate"],
                    metavar="RATE", help="Adam step size, relative to the scale of W")
-    g.add_argument("--approximant-bias", choices=("free", "fixed"),
+    g.add_argument("--approximant-bias", choices=APPROXIMANT_BIASES,
                    default=d["approximant_bias"],
                    help="free: the affine approximant's bias is optimised; fixed: it is the "
                         "layer's own bias")
